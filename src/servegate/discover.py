@@ -1,0 +1,101 @@
+"""Walk the scan paths and classify each file by the loader it needs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from servegate.findings import Skipped
+
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".terraform", "node_modules", ".venv", "venv", "__pycache__", ".tox",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode"}
+)
+KIND_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".tf": "terraform", ".tfvars": "terraform"}
+UNSUPPORTED_KINDS = {"terraform": "Terraform is not evaluated by this version"}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path  # absolute
+    display: str  # relative to the scan root, with forward slashes
+    kind: str
+
+
+def scan_root(paths: list[Path]) -> Path:
+    resolved = [p.resolve() for p in paths]
+    if len(resolved) == 1:
+        only = resolved[0]
+        return only if only.is_dir() else only.parent
+    return Path(os.path.commonpath(resolved))
+
+
+def _helm_chart_of(path: Path, root: Path) -> Path | None:
+    """The chart folder when ``path`` lies in a chart's ``templates/`` folder."""
+    for parent in path.parents:
+        if parent.name == "templates" and (parent.parent / "Chart.yaml").is_file():
+            return parent.parent
+        if parent == root or parent == parent.parent:
+            return None
+    return None
+
+
+def classify(path: Path, root: Path) -> SourceFile | Skipped:
+    display = _display(path, root)
+    name = path.name
+    if name.endswith(".tf.json"):
+        kind = "terraform"
+    else:
+        kind = KIND_BY_SUFFIX.get(path.suffix.lower(), "")
+    if not kind:
+        return Skipped(display, "not an infrastructure-as-code file")
+    if kind in UNSUPPORTED_KINDS:
+        return Skipped(display, UNSUPPORTED_KINDS[kind])
+    if _helm_chart_of(path, root) is not None and kind == "yaml":
+        return Skipped(display, "Helm chart template (needs rendering, not plain YAML)")
+    return SourceFile(path, display, kind)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(paths: list[Path], root: Path, follow_outside_links: bool = False) -> tuple[list[SourceFile], list[Skipped]]:
+    """Files to scan, in a stable order, and what was skipped on purpose (with why)."""
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+    seen: set[Path] = set()
+    root_resolved = root.resolve()
+
+    def consider(path: Path, explicit: bool) -> None:
+        if path.is_symlink() and not follow_outside_links:
+            target = path.resolve()
+            if not target.is_relative_to(root_resolved):
+                skipped.append(Skipped(_display(path, root), "symbolic link pointing outside the scan root"))
+                return
+        real = path.resolve()
+        if real in seen:
+            return
+        seen.add(real)
+        item = classify(path, root)
+        if isinstance(item, Skipped):
+            if explicit or item.reason != "not an infrastructure-as-code file":
+                skipped.append(item)
+        else:
+            files.append(item)
+
+    for start in paths:
+        if start.is_file() or (start.is_symlink() and not start.is_dir()):
+            consider(start, explicit=True)
+            continue
+        # os.walk does not follow directory links, so link loops cannot trap it.
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+            for name in sorted(filenames):
+                consider(Path(dirpath) / name, explicit=False)
+    files.sort(key=lambda f: f.display)
+    return files, skipped

@@ -1,0 +1,108 @@
+"""Kubernetes objects found in the loaded documents, and an inventory to look them up."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from servegate.sources.located import Path, get_path
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class K8sObject:
+    """One Kubernetes object: a document, or an item of a ``kind: List`` document."""
+
+    file: str
+    doc: Any  # the document root, which holds the positions
+    base: Path  # where the object sits inside ``doc``: () or ("items", i)
+    data: dict
+    kind: str
+    api_version: str
+    name: str
+    namespace: str  # as written; "" when the manifest leaves it to the deploy-time default
+
+    @property
+    def ref(self) -> str:
+        if self.namespace:
+            return f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def effective_namespace(self) -> str:
+        return self.namespace or "default"
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0] if "/" in self.api_version else ""
+
+    def at(self, *steps: str | int) -> Path:
+        return self.base + steps
+
+    def get(self, *steps: str | int, default: Any = None) -> Any:
+        return get_path(self.data, steps, default)
+
+    @property
+    def labels(self) -> dict:
+        value = self.get("metadata", "labels")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def annotations(self) -> dict:
+        value = self.get("metadata", "annotations")
+        return value if isinstance(value, dict) else {}
+
+
+def objects_in(file: str, doc: Any) -> Iterator[K8sObject]:
+    """The Kubernetes objects of one document; anything without ``kind`` is not one."""
+    if not isinstance(doc, dict):
+        return
+    kind = doc.get("kind")
+    if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list)):
+        for index, item in enumerate(doc.get("items") or ()):
+            obj = _object(file, doc, ("items", index), item)
+            if obj is not None:
+                yield obj
+        return
+    obj = _object(file, doc, (), doc)
+    if obj is not None:
+        yield obj
+
+
+def _object(file: str, doc: Any, base: Path, data: Any) -> K8sObject | None:
+    if not isinstance(data, dict):
+        return None
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    if not isinstance(kind, str) or not kind or not isinstance(api_version, str):
+        return None
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    name = metadata.get("name") or metadata.get("generateName") or ""
+    namespace = metadata.get("namespace") or ""
+    return K8sObject(file, doc, base, data, kind, api_version, str(name), str(namespace))
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Every object of the scan, indexed for the lookups rules need."""
+
+    objects: list[K8sObject] = field(default_factory=list)
+    _by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    _by_name: dict[tuple[str, str, str], K8sObject] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, objects: Iterable[K8sObject]) -> Inventory:
+        inv = cls()
+        for obj in objects:
+            inv.objects.append(obj)
+            inv._by_kind[obj.kind].append(obj)
+            inv._by_name.setdefault((obj.kind, obj.effective_namespace, obj.name), obj)
+        return inv
+
+    def of_kind(self, *kinds: str) -> list[K8sObject]:
+        if len(kinds) == 1:
+            return self._by_kind.get(kinds[0], [])
+        return [obj for kind in kinds for obj in self._by_kind.get(kind, [])]
+
+    def find(self, kind: str, namespace: str, name: str) -> K8sObject | None:
+        return self._by_name.get((kind, namespace or "default", name))

@@ -1,0 +1,72 @@
+"""Terminal output: findings grouped by file, worst first within a line, then a summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from itertools import groupby
+
+from servegate.findings import Finding, Severity
+from servegate.report.json_report import summary
+from servegate.rules import BY_ID
+from servegate.scan import ScanResult
+
+COLOURS = {Severity.CRITICAL: "\033[1;31m", Severity.HIGH: "\033[31m", Severity.MEDIUM: "\033[33m",
+           Severity.LOW: "\033[36m", Severity.INFO: "\033[2m"}
+RESET, DIM, BOLD = "\033[0m", "\033[2m", "\033[1m"
+
+
+def _use_colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def render(result: ScanResult, colour: bool | None = None, show_suppressed: bool = False) -> str:
+    colour = _use_colour() if colour is None else colour
+
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{RESET}" if colour else text
+
+    out: list[str] = []
+    visible = [f for f in result.findings if show_suppressed or not f.suppressed]
+    for file, group in groupby(visible, key=lambda f: f.location.file):
+        out.append(paint(file, BOLD))
+        for finding in group:
+            out.extend(_finding_lines(finding, paint))
+        out.append("")
+    for error in result.errors:
+        where = f"{error.file}:{error.line}" if error.line else error.file
+        out.append(paint("error", COLOURS[Severity.CRITICAL]) + f" {where}: {error.message}")
+    if result.errors:
+        out.append("")
+    out.append(_summary_line(result, paint))
+    return "\n".join(out) + "\n"
+
+
+def _finding_lines(finding: Finding, paint) -> list[str]:
+    loc = finding.location
+    severity = paint(f"{finding.severity.label:<8}", COLOURS[finding.severity])
+    lines = [f"  {loc.line:>4}:{loc.column:<3} {severity} {finding.rule_id:<12} {finding.message}"]
+    if finding.suppressed:
+        lines[0] += paint(f"  [suppressed: {finding.justification}]", DIM)
+    for related in finding.related:
+        lines.append(paint(f"{'':18}-> {related.location.file}:{related.location.line} {related.message}", DIM))
+    rule = BY_ID.get(finding.rule_id)
+    if rule is not None:
+        lines.append(paint(f"{'':18}fix: {' '.join(rule.remediation.split())}", DIM))
+    return lines
+
+
+def _summary_line(result: ScanResult, paint) -> str:
+    stats = summary(result)
+    counts = ", ".join(f"{n} {label}" for label, n in stats["by_severity"].items() if n)
+    parts = [f"{stats['findings']} findings" + (f" ({counts})" if counts else ""),
+             f"{stats['files_scanned']} files, {stats['objects']} objects scanned"]
+    if stats["suppressed"]:
+        parts.append(f"{stats['suppressed']} suppressed")
+    if result.errors:
+        parts.append(paint(f"{len(result.errors)} input errors", COLOURS[Severity.CRITICAL]))
+    reasons: dict[str, int] = {}
+    for item in result.skipped:
+        reasons[item.reason] = reasons.get(item.reason, 0) + 1
+    skipped = "; ".join(f"{n} skipped: {reason}" for reason, n in sorted(reasons.items()))
+    return " · ".join(parts) + (f"\n{skipped}" if skipped else "")

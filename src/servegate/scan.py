@@ -1,0 +1,158 @@
+"""The scan pipeline: discover -> load -> model -> rules -> findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from servegate.discover import SourceFile, discover, scan_root
+from servegate.findings import Finding, InputError, Location, Related, Severity, Skipped
+from servegate.model.k8s import Inventory, K8sObject, objects_in
+from servegate.model.workloads import pod_specs
+from servegate.rules import REGISTRY
+from servegate.rules.base import Hit, Rule, Scope
+from servegate.sources.located import format_path, span_of
+from servegate.sources.yaml_loader import load_documents, load_json_documents
+
+DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    rules: tuple[Rule, ...] = tuple(REGISTRY)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    follow_outside_links: bool = False
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files_scanned: int = 0
+    objects: int = 0
+    rules: tuple[Rule, ...] = ()
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """Rules whose id starts with one of ``select`` (all when empty) and with none of ``ignore``."""
+    select, ignore = tuple(s.upper() for s in select), tuple(s.upper() for s in ignore)
+    return tuple(rule for rule in REGISTRY
+                 if (not select or rule.id.startswith(select)) and not (ignore and rule.id.startswith(ignore)))
+
+
+def read_text(source: SourceFile, max_size: int) -> str | InputError:
+    try:
+        size = source.path.stat().st_size
+        if size > max_size:
+            return InputError(source.display, 0, f"file is {size} bytes, over the {max_size}-byte limit; not scanned")
+        raw = source.path.read_bytes()
+    except OSError as exc:
+        return InputError(source.display, 0, f"cannot read file: {exc.strerror or exc}")
+    if len(raw) > max_size:  # it grew while we looked
+        return InputError(source.display, 0, f"file grew over the {max_size}-byte limit while being read; not scanned")
+    if b"\0" in raw:
+        return InputError(source.display, 0, "binary content (NUL bytes) in a file with an IaC extension; not scanned")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return InputError(source.display, line, f"not valid UTF-8 (byte {exc.start}); not scanned")
+
+
+def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputError | None]:
+    loader = load_json_documents if source.kind == "json" else load_documents
+    documents, error = loader(text)
+    objects = [obj for doc in documents for obj in objects_in(source.display, doc.data)]
+    return objects, (InputError(source.display, error.line, error.message) if error else None)
+
+
+def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
+    root = scan_root(paths)
+    files, skipped = discover(paths, root, options.follow_outside_links)
+    result = ScanResult(root=root, skipped=skipped, rules=options.rules)
+    objects: list[K8sObject] = []
+    for source in files:
+        text = read_text(source, options.max_file_size)
+        if isinstance(text, InputError):
+            result.errors.append(text)
+            continue
+        loaded, error = load_objects(source, text)
+        objects.extend(loaded)
+        result.files_scanned += 1
+        if error:
+            result.errors.append(error)
+    result.objects = len(objects)
+    findings, rule_errors = evaluate(Inventory.of(objects), options.rules)
+    result.findings = findings
+    result.errors.extend(rule_errors)
+    result.errors.sort(key=lambda e: (e.file, e.line, e.message))
+    return result
+
+
+def evaluate(inventory: Inventory, rules: Iterable[Rule]) -> tuple[list[Finding], list[InputError]]:
+    """Run every rule over the inventory; a rule that crashes is reported, never silently dropped."""
+    by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
+    for rule in rules:
+        by_scope[rule.scope].append(rule)
+    findings: list[Finding] = []
+    errors: list[InputError] = []
+
+    def run(rule: Rule, obj: K8sObject | None, *args: object) -> None:
+        try:
+            for hit in rule.check(*args):
+                findings.append(to_finding(rule, hit, obj))
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others' results
+            where = obj.file if obj else "<scan>"
+            errors.append(InputError(where, 0, f"internal error in rule {rule.id}: {type(exc).__name__}: {exc}"))
+
+    for obj in inventory.objects:
+        for rule in by_scope[Scope.OBJECT]:
+            if obj.kind in rule.kinds:
+                run(rule, obj, obj, inventory)
+        for pod in pod_specs(obj, inventory):
+            for rule in by_scope[Scope.POD]:
+                if not rule.inference_only or pod.is_inference:
+                    run(rule, obj, pod)
+            for container in pod.containers:
+                for rule in by_scope[Scope.CONTAINER]:
+                    if not rule.inference_only or pod.is_inference:
+                        run(rule, obj, container)
+    for rule in by_scope[Scope.INVENTORY]:
+        run(rule, None, inventory)
+    return sorted(_drop_superseded(findings, rules), key=Finding.sort_key), errors
+
+
+def to_finding(rule: Rule, hit: Hit, checked: K8sObject | None) -> Finding:
+    obj = hit.obj or checked
+    if obj is None:
+        raise ValueError(f"rule {rule.id} returned a hit without an object")
+    location = locate(obj, hit.path, hit.doc, hit.file)
+    related = tuple(Related(locate(r.obj, r.path), r.message) for r in hit.related)
+    return Finding(
+        rule_id=rule.id, title=rule.title, severity=hit.severity or rule.severity,
+        confidence=hit.confidence or rule.confidence, message=hit.message, location=location,
+        resource=obj.ref, related=related,
+    )
+
+
+def locate(obj: K8sObject, path: tuple, doc: object = None, file: str | None = None) -> Location:
+    span, _ = span_of(doc if doc is not None else obj.doc, path)
+    relative = path[len(obj.base):] if path[: len(obj.base)] == obj.base else path
+    return Location(file or obj.file, span[0], span[1], span[2], span[3], format_path(relative))
+
+
+def _drop_superseded(findings: list[Finding], rules: Iterable[Rule]) -> list[Finding]:
+    """A specialised rule replaces the generic one it names when both flag the same line."""
+    supersedes = {r.id: r.supersedes for r in rules if r.supersedes}
+    replaced = {(generic, f.location.file, f.location.line, f.resource)
+                for f in findings for generic in supersedes.get(f.rule_id, ())}
+    return [f for f in findings if (f.rule_id, f.location.file, f.location.line, f.resource) not in replaced]
+
+
+def exit_code(result: ScanResult, fail_on: Severity, fail_on_error: bool = True) -> int:
+    if result.errors and fail_on_error:
+        return 2
+    return 1 if any(f.severity >= fail_on and not f.suppressed for f in result.findings) else 0

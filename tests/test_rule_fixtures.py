@@ -1,0 +1,58 @@
+"""Every rule has failing and passing fixtures; each fixture marks the exact lines where it must fire.
+
+A fixture lives in ``fixtures/rules/<RULE-ID>/`` and is named ``fail*`` or ``pass*``. A line that must
+produce a finding of the rule ends with ``# expect: <RULE-ID>`` (several ids comma-separated).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from servegate.rules import BY_ID, REGISTRY
+from servegate.scan import ScanOptions, scan
+
+RULE_FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+MARKER = re.compile(r"#\s*expect:\s*([A-Z0-9,\s-]+)$")
+
+
+def expected(path: Path) -> set[tuple[str, int]]:
+    marks = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = MARKER.search(line)
+        if match:
+            marks |= {(rule_id.strip(), number) for rule_id in match.group(1).split(",") if rule_id.strip()}
+    return marks
+
+
+def fixture_files() -> list[Path]:
+    return sorted(p for p in RULE_FIXTURES.glob("*/*") if p.is_file())
+
+
+@pytest.mark.parametrize("rule", REGISTRY, ids=lambda r: r.id)
+def test_rule_has_failing_and_passing_fixtures(rule):
+    folder = RULE_FIXTURES / rule.id
+    names = [p.name for p in folder.glob("*")] if folder.is_dir() else []
+    assert any(n.startswith("fail") for n in names), f"{rule.id} has no failing fixture in {folder}"
+    assert any(n.startswith("pass") for n in names), f"{rule.id} has no passing fixture in {folder}"
+
+
+def test_fixture_folders_name_real_rules():
+    assert {p.name for p in RULE_FIXTURES.iterdir() if p.is_dir()} <= set(BY_ID)
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_findings_are_exactly_the_marked_lines(path: Path):
+    rule_id = path.parent.name
+    result = scan([path], ScanOptions(rules=REGISTRY))
+    assert not result.errors, result.errors
+    marks = expected(path)
+    if path.name.startswith("pass"):
+        assert not {m for m in marks if m[0] == rule_id}, "a passing fixture must not expect its own rule"
+    else:
+        assert any(m[0] == rule_id for m in marks), "a failing fixture must mark at least one line for its rule"
+    marked_rules = {rule for rule, _ in marks} | {rule_id}
+    found = {(f.rule_id, f.location.line) for f in result.findings if f.rule_id in marked_rules}
+    assert found == marks
