@@ -12,7 +12,7 @@ from servegate.model.k8s import Inventory, K8sObject, objects_in
 from servegate.model.workloads import pod_specs
 from servegate.rules import REGISTRY
 from servegate.rules.base import Hit, Rule, Scope
-from servegate.sources.located import format_path, span_of
+from servegate.sources.located import format_path, line_within_scalar, span_of
 from servegate.sources.yaml_loader import load_documents, load_json_documents
 
 DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
@@ -129,7 +129,7 @@ def to_finding(rule: Rule, hit: Hit, checked: K8sObject | None) -> Finding:
     obj = hit.obj or checked
     if obj is None:
         raise ValueError(f"rule {rule.id} returned a hit without an object")
-    location = locate(obj, hit.path, hit.doc, hit.file)
+    location = locate(obj, hit.path, hit.scalar_line)
     related = tuple(Related(locate(r.obj, r.path), r.message) for r in hit.related)
     return Finding(
         rule_id=rule.id, title=rule.title, severity=hit.severity or rule.severity,
@@ -138,10 +138,13 @@ def to_finding(rule: Rule, hit: Hit, checked: K8sObject | None) -> Finding:
     )
 
 
-def locate(obj: K8sObject, path: tuple, doc: object = None, file: str | None = None) -> Location:
-    span, _ = span_of(doc if doc is not None else obj.doc, path)
-    relative = path[len(obj.base):] if path[: len(obj.base)] == obj.base else path
-    return Location(file or obj.file, span[0], span[1], span[2], span[3], format_path(relative))
+def locate(obj: K8sObject, path: tuple, scalar_line: int | None = None) -> Location:
+    span, _ = span_of(obj.doc, path)
+    relative = format_path(path[len(obj.base):] if path[: len(obj.base)] == obj.base else path)
+    if scalar_line is not None:
+        line = line_within_scalar(obj.doc, path, scalar_line)
+        return Location(obj.file, line, 1, line, 0, relative)
+    return Location(obj.file, span[0], span[1], span[2], span[3], relative)
 
 
 def _drop_superseded(findings: list[Finding], rules: Iterable[Rule]) -> list[Finding]:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from servegate.rules import k8s_hardening
+from servegate.rules import artifacts, gpu_workloads, k8s_hardening, ml_apps, model_servers, network, secrets
 from servegate.rules.base import Rule
 
-FAMILIES = (k8s_hardening.rules,)
+FAMILIES = (
+    model_servers.rules,
+    ml_apps.rules,
+    gpu_workloads.rules,
+    network.rules,
+    artifacts.rules,
+    secrets.rules,
+    k8s_hardening.rules,
+)
 
 REGISTRY: tuple[Rule, ...] = tuple(rule for family in FAMILIES for rule in family)
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in REGISTRY}

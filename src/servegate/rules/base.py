@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from servegate.findings import Confidence, Severity
 from servegate.model.k8s import K8sObject
@@ -40,8 +40,7 @@ class Hit:
     severity: Severity | None = None  # escalation or de-escalation of the rule's default
     confidence: Confidence | None = None
     related: tuple[RelatedHit, ...] = ()
-    file: str | None = None  # for places inside a document other than ``obj``'s (rare)
-    doc: Any = None
+    scalar_line: int | None = None  # a line (0-based) inside the string at ``path``, e.g. a config file key
 
 
 @dataclass(frozen=True)
