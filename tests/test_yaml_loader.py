@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+
+from servegate.sources.located import format_path, get_path, line_within_scalar, span_of
+from servegate.sources.yaml_loader import load_documents, load_json_documents
+
+MANIFEST = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: triton
+spec:
+  containers:
+  - name: triton
+    image: nvcr.io/nvidia/tritonserver:24.01-py3
+    securityContext:
+      privileged: true
+    args: ["tritonserver", "--model-control-mode=explicit"]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ts-config}
+data:
+  created: 2024-01-01
+  config.properties: |
+    inference_address=http://0.0.0.0:8080
+    enable_model_api=true
+"""
+
+
+def test_every_key_and_item_has_its_line_and_column():
+    documents, error = load_documents(MANIFEST)
+    assert error is None
+    assert [d.line for d in documents] == [1, 13]
+    pod = documents[0].data
+    span, resolved = span_of(pod, ("spec", "containers", 0, "securityContext", "privileged"))
+    assert (span[0], span[1], resolved) == (10, 7, 5)
+    span, _ = span_of(pod, ("spec", "containers", 0, "args", 1))
+    assert (span[0], span[1]) == (11, 28)
+
+
+def test_missing_key_resolves_to_the_block_that_should_hold_it():
+    pod = load_documents(MANIFEST)[0][0].data
+    span, resolved = span_of(pod, ("spec", "containers", 0, "securityContext", "runAsNonRoot"))
+    assert (span[0], resolved) == (9, 4)
+    span, resolved = span_of(pod, ("spec", "automountServiceAccountToken"))
+    assert (span[0], resolved) == (5, 1)
+
+
+def test_lines_inside_a_literal_block_scalar():
+    config = load_documents(MANIFEST)[0][1].data
+    assert line_within_scalar(config, ("data", "config.properties"), 1) == 20
+
+
+def test_dates_stay_strings_and_documents_serialise_to_json():
+    config = load_documents(MANIFEST)[0][1].data
+    assert config["data"]["created"] == "2024-01-01"
+    json.dumps(config)
+
+
+def test_merge_keys_are_flattened():
+    documents, error = load_documents("base: &b {a: 1}\nderived:\n  <<: *b\n  c: 2\n")
+    assert error is None and documents[0].data["derived"] == {"a": 1, "c": 2}
+
+
+def test_json_with_tab_indentation():
+    documents, error = load_json_documents('{\n\t"kind": "Pod",\n\t"spec": {\n\t\t"hostPID": true\n\t}\n}\n')
+    assert error is None
+    assert span_of(documents[0].data, ("spec", "hostPID"))[0][0] == 4
+
+
+def test_alias_bomb_is_refused_with_its_line():
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        levels.append(f"a{i}: &a{i} [{refs}]")
+    documents, error = load_documents("\n".join(levels) + "\n")
+    assert documents == [] and error is not None
+    assert "alias bomb" in error.message and error.line == 7  # the level that explodes
+
+
+def test_recursive_alias_is_refused():
+    _, error = load_documents("a: &a [*a]\n")
+    assert error is not None and "recursive alias" in error.message
+
+
+def test_deep_nesting_is_refused():
+    _, error = load_documents("[" * 500 + "]" * 500)
+    assert error is not None and "nest" in error.message
+
+
+def test_syntax_error_names_the_line_and_keeps_earlier_documents():
+    text = "kind: A\n---\nkind: B\n  bad: [\n"
+    documents, error = load_documents(text)
+    assert [d.data["kind"] for d in documents] == ["A"]
+    assert error is not None and error.line == 4 and error.message.startswith("invalid YAML")
+
+
+def test_format_path_quotes_keys_with_dots():
+    assert format_path(("spec", "containers", 0, "resources", "limits", "nvidia.com/gpu")) == \
+        'spec.containers[0].resources.limits["nvidia.com/gpu"]'
+    assert get_path({"a": [{"b": 1}]}, ("a", 0, "b")) == 1
