@@ -86,8 +86,11 @@ def test_recursive_alias_is_refused():
 
 
 def test_deep_nesting_is_refused():
-    _, error = load_documents("[" * 500 + "]" * 500)
-    assert error is not None and "nest" in error.message
+    _, error = load_documents("[" * 1500 + "]" * 1500)
+    assert error is not None and "nesting depth" in error.message
+    # With anchors in play the document is measured, and a lower depth limit applies.
+    _, error = load_documents("a: &x 1\nb: " + "[" * 300 + "]" * 300)
+    assert error is not None and error.message == "nesting deeper than 200 levels"
 
 
 def test_syntax_error_names_the_line_and_keeps_earlier_documents():
@@ -101,3 +104,21 @@ def test_format_path_quotes_keys_with_dots():
     assert format_path(("spec", "containers", 0, "resources", "limits", "nvidia.com/gpu")) == \
         'spec.containers[0].resources.limits["nvidia.com/gpu"]'
     assert get_path({"a": [{"b": 1}]}, ("a", 0, "b")) == 1
+
+
+def test_yaml_1_1_scalars_resolve_like_kubectl_even_when_memoised():
+    for _ in range(2):
+        data = load_documents('a: yes\nb: "true"\nc: 0755\nd: 0x1F90\ne: ~\n')[0][0].data
+        assert data == {"a": True, "b": "true", "c": 493, "d": 8080, "e": None}
+
+
+def test_crd_bodies_are_blanked_without_moving_lines():
+    from servegate.sources.yaml_loader import blank_documents_of_kinds
+
+    text = ("kind: ConfigMap\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+            "spec:\n  versions: [{name: v1}]\n---\nkind: Pod\nmetadata: {name: p}\n")
+    blanked = blank_documents_of_kinds(text, frozenset({"CustomResourceDefinition"}))
+    assert blanked.count("\n") == text.count("\n") and "CustomResourceDefinition" not in blanked
+    documents = load_documents(blanked)[0]
+    pod = next(d for d in documents if isinstance(d.data, dict) and d.data.get("kind") == "Pod")
+    assert span_of(pod.data, ("metadata", "name"))[0][0] == 9

@@ -8,12 +8,12 @@ from typing import Iterable
 
 from servegate.discover import SourceFile, discover, scan_root
 from servegate.findings import Finding, InputError, Location, Related, Severity, Skipped
-from servegate.model.k8s import Inventory, K8sObject, objects_in
+from servegate.model.k8s import UNREAD_KINDS, Inventory, K8sObject, is_wanted_document, objects_in
 from servegate.model.workloads import pod_specs
 from servegate.rules import REGISTRY
 from servegate.rules.base import Hit, Rule, Scope
 from servegate.sources.located import format_path, line_within_scalar, span_of
-from servegate.sources.yaml_loader import load_documents, load_json_documents
+from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
 
 DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
 
@@ -63,8 +63,10 @@ def read_text(source: SourceFile, max_size: int) -> str | InputError:
 
 
 def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputError | None]:
-    loader = load_json_documents if source.kind == "json" else load_documents
-    documents, error = loader(text)
+    if source.kind == "json":
+        documents, error = load_json_documents(text, is_wanted_document)
+    else:
+        documents, error = load_documents(blank_documents_of_kinds(text, UNREAD_KINDS), is_wanted_document)
     objects = [obj for doc in documents for obj in objects_in(source.display, doc.data)]
     return objects, (InputError(source.display, error.line, error.message) if error else None)
 

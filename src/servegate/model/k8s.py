@@ -53,6 +53,15 @@ class K8sObject:
         return value if isinstance(value, dict) else {}
 
 
+# Kinds no rule reads: their (often huge) bodies are parsed for errors but never constructed.
+UNREAD_KINDS = frozenset({"CustomResourceDefinition"})
+
+
+def is_wanted_document(kind: str | None, api_version: str | None) -> bool:
+    """Worth constructing: a Kubernetes object (or List) of a kind some rule reads."""
+    return bool(kind) and bool(api_version) and kind not in UNREAD_KINDS
+
+
 def objects_in(file: str, doc: Any) -> Iterator[K8sObject]:
     """The Kubernetes objects of one document; anything without ``kind`` is not one."""
     if not isinstance(doc, dict):

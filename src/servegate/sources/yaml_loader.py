@@ -8,8 +8,9 @@ later in a rule or a serializer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Optional
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -23,6 +24,9 @@ MAX_DEPTH = 200
 MAX_EXPANDED_NODES = 2_000_000
 MAX_EXPANSION_FACTOR = 20
 SMALL_DOCUMENT_NODES = 20_000
+
+
+DocumentFilter = Callable[[Optional[str], Optional[str]], bool]
 
 
 class DocumentTooLarge(Exception):
@@ -57,7 +61,26 @@ def _span(node: Node) -> Span:
 
 
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    pass
+    """Builds LDict/LList. Tag resolution is memoised: manifests repeat the same scalars endlessly."""
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass  # no path resolvers are registered; skip the bookkeeping
+
+    def ascend_resolver(self) -> None:
+        pass
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < 200_000:
+                self._tags[key] = tag
+        return tag
 
 
 def _construct_map(loader: Any, node: MappingNode):
@@ -135,17 +158,57 @@ def _measure(root: Node) -> None:
         )
 
 
-def load_documents(text: str) -> tuple[list[Document], LoadError | None]:
-    """Every document of a YAML stream (JSON is YAML); stops at the first error."""
+def _root_scalars(node: Node, keys: tuple[str, ...]) -> tuple[str | None, ...]:
+    """Top-level scalar values of a mapping node, read before (and instead of) constructing it."""
+    found: dict[str, str] = {}
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value in keys and isinstance(value_node, ScalarNode):
+                found[key_node.value] = value_node.value
+    return tuple(found.get(key) for key in keys)
+
+
+_DOCUMENT_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
+_TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def blank_documents_of_kinds(text: str, kinds: frozenset[str]) -> str:
+    """Replace documents whose top-level ``kind`` is in ``kinds`` by blank lines (lines keep their numbers).
+
+    Cheaper than parsing them: CustomResourceDefinition schemas are most of the YAML in operator repos.
+    """
+    if not kinds or not any(kind in text for kind in kinds):
+        return text
+    starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text)]
+    pieces = []
+    for start, end in zip(starts, starts[1:] + [len(text)]):
+        chunk = text[start:end]
+        match = _TOP_LEVEL_KIND.search(chunk)
+        if match and match.group(1) in kinds:
+            head = chunk.partition("\n")[0] if chunk.startswith("---") else ""
+            chunk = head + "\n" * chunk.count("\n")  # keep the separator so documents stay apart
+        pieces.append(chunk)
+    return "".join(pieces)
+
+
+def load_documents(text: str, wanted: DocumentFilter | None = None) -> tuple[list[Document], LoadError | None]:
+    """Every document of a YAML stream (JSON is YAML); stops at the first error.
+
+    Every document is parsed, so syntax errors are always reported; ``wanted(kind, apiVersion)``
+    decides which ones are also constructed (nobody reads the body of a CRD schema).
+    """
     documents: list[Document] = []
     loader = _LocatingLoader(text)
+    may_alias = "&" in text
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
-            _measure(node)
-            data = loader.construct_document(node)
-            documents.append(Document(index, data, node.start_mark.line + 1))
+            if wanted is None or wanted(*_root_scalars(node, ("kind", "apiVersion"))):
+                if may_alias:  # without anchors nothing can expand; libyaml caps nesting at 1000
+                    _measure(node)
+                data = loader.construct_document(node)
+                documents.append(Document(index, data, node.start_mark.line + 1))
             index += 1
     except DocumentTooLarge as exc:
         return documents, LoadError(exc.line, str(exc))
@@ -163,6 +226,6 @@ def load_documents(text: str) -> tuple[list[Document], LoadError | None]:
     return documents, None
 
 
-def load_json_documents(text: str) -> tuple[list[Document], LoadError | None]:
+def load_json_documents(text: str, wanted: DocumentFilter | None = None) -> tuple[list[Document], LoadError | None]:
     """JSON through the YAML parser, which gives positions; JSON tabs are plain whitespace."""
-    return load_documents(text.replace("\t", " "))
+    return load_documents(text.replace("\t", " "), wanted)
