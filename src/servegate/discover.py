@@ -31,28 +31,28 @@ def scan_root(paths: list[Path]) -> Path:
     return Path(os.path.commonpath(resolved))
 
 
-def _helm_chart_of(path: Path, root: Path) -> Path | None:
-    """The chart folder when ``path`` lies in a chart's ``templates/`` folder."""
-    for parent in path.parents:
-        if parent.name == "templates" and (parent.parent / "Chart.yaml").is_file():
-            return parent.parent
-        if parent == root or parent == parent.parent:
-            return None
-    return None
+def _in_helm_templates(directory: Path, cache: dict[Path, bool]) -> bool:
+    """Whether files of ``directory`` lie under a chart's ``templates/`` folder (memoised per folder)."""
+    known = cache.get(directory)
+    if known is None:
+        if directory.name == "templates" and (directory.parent / "Chart.yaml").is_file():
+            known = True
+        elif directory.parent == directory:
+            known = False
+        else:
+            known = _in_helm_templates(directory.parent, cache)
+        cache[directory] = known
+    return known
 
 
-def classify(path: Path, root: Path) -> SourceFile | Skipped:
+def classify(path: Path, root: Path, chart_cache: dict[Path, bool] | None = None) -> SourceFile | Skipped:
     display = _display(path, root)
-    name = path.name
-    if name.endswith(".tf.json"):
-        kind = "terraform"
-    else:
-        kind = KIND_BY_SUFFIX.get(path.suffix.lower(), "")
+    kind = "terraform" if path.name.endswith(".tf.json") else KIND_BY_SUFFIX.get(path.suffix.lower(), "")
     if not kind:
         return Skipped(display, "not an infrastructure-as-code file")
     if kind in UNSUPPORTED_KINDS:
         return Skipped(display, UNSUPPORTED_KINDS[kind])
-    if _helm_chart_of(path, root) is not None and kind == "yaml":
+    if kind == "yaml" and _in_helm_templates(path.parent, {} if chart_cache is None else chart_cache):
         return Skipped(display, "Helm chart template (needs rendering, not plain YAML)")
     return SourceFile(path, display, kind)
 
@@ -71,17 +71,19 @@ def discover(paths: list[Path], root: Path, follow_outside_links: bool = False) 
     seen: set[Path] = set()
     root_resolved = root.resolve()
 
+    chart_cache: dict[Path, bool] = {}
+
     def consider(path: Path, explicit: bool) -> None:
-        if path.is_symlink() and not follow_outside_links:
-            target = path.resolve()
-            if not target.is_relative_to(root_resolved):
+        real = path
+        if path.is_symlink():
+            real = path.resolve()
+            if not follow_outside_links and not real.is_relative_to(root_resolved):
                 skipped.append(Skipped(_display(path, root), "symbolic link pointing outside the scan root"))
                 return
-        real = path.resolve()
         if real in seen:
             return
         seen.add(real)
-        item = classify(path, root)
+        item = classify(path, root, chart_cache)
         if isinstance(item, Skipped):
             if explicit or item.reason != "not an infrastructure-as-code file":
                 skipped.append(item)
