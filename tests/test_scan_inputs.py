@@ -140,3 +140,15 @@ def test_non_kubernetes_yaml_is_read_without_findings(tmp_path: Path):
     (tmp_path / "workflow.yml").write_text("on: push\njobs: {}\n")
     result = scan([tmp_path])
     assert result.files_scanned == 2 and result.objects == 0 and not result.findings
+
+
+def test_exclude_globs_match_files_and_folders(tmp_path: Path):
+    (tmp_path / "charts" / "x").mkdir(parents=True)
+    (tmp_path / "charts" / "x" / "pod.yaml").write_text(PRIVILEGED_POD)
+    (tmp_path / "keep.yaml").write_text(PRIVILEGED_POD)
+    (tmp_path / "gen.tmpl.yaml").write_text("kind: Pod\nmetadata:\n  name: {{ .Name }}-x\n")
+    result = scan([tmp_path], ScanOptions(exclude=("charts",)))
+    assert result.files_scanned == 2
+    assert "template syntax" in result.errors[0].message
+    result = scan([tmp_path], ScanOptions(exclude=("charts", "*.tmpl.yaml")))
+    assert result.files_scanned == 1 and not result.errors

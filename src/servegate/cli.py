@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="skip rules whose id starts with this (repeatable, comma-separated)")
     scan.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
                       help="refuse files larger than this (default: 20 MiB)")
+    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                      help="leave out paths matching this glob, relative to the scan root (repeatable)")
     scan.add_argument("--follow-links", action="store_true", help="follow symbolic links leaving the scan root")
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -67,6 +69,7 @@ def _scan(args: argparse.Namespace) -> int:
         rules=select_rules(select, ignore),
         max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE,
         follow_outside_links=args.follow_links,
+        exclude=tuple(args.exclude),
     )
     result = scan(paths, options)
     report = renderer(args.format)(result)

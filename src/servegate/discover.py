@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,15 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def discover(paths: list[Path], root: Path, follow_outside_links: bool = False) -> tuple[list[SourceFile], list[Skipped]]:
+def excluded(display: str, patterns: tuple[str, ...]) -> bool:
+    """Glob patterns match the path relative to the scan root, or any of its leading folders."""
+    parts = display.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    return any(fnmatch.fnmatchcase(prefix, pattern) for pattern in patterns for prefix in prefixes)
+
+
+def discover(paths: list[Path], root: Path, follow_outside_links: bool = False,
+             exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     """Files to scan, in a stable order, and what was skipped on purpose (with why)."""
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
@@ -74,6 +83,8 @@ def discover(paths: list[Path], root: Path, follow_outside_links: bool = False) 
     chart_cache: dict[Path, bool] = {}
 
     def consider(path: Path, explicit: bool) -> None:
+        if exclude and excluded(_display(path, root), exclude):
+            return
         real = path
         if path.is_symlink():
             real = path.resolve()

@@ -23,6 +23,7 @@ class ScanOptions:
     rules: tuple[Rule, ...] = tuple(REGISTRY)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     follow_outside_links: bool = False
+    exclude: tuple[str, ...] = ()  # glob patterns on paths relative to the scan root
 
 
 @dataclass
@@ -68,12 +69,17 @@ def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputE
     else:
         documents, error = load_documents(blank_documents_of_kinds(text, UNREAD_KINDS), is_wanted_document)
     objects = [obj for doc in documents for obj in objects_in(source.display, doc.data)]
-    return objects, (InputError(source.display, error.line, error.message) if error else None)
+    if error is None:
+        return objects, None
+    message = error.message
+    if "{{" in text:
+        message += " (the file holds template syntax `{{ }}`: render it first, or leave it out with --exclude)"
+    return objects, InputError(source.display, error.line, message)
 
 
 def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     root = scan_root(paths)
-    files, skipped = discover(paths, root, options.follow_outside_links)
+    files, skipped = discover(paths, root, options.follow_outside_links, options.exclude)
     result = ScanResult(root=root, skipped=skipped, rules=options.rules)
     objects: list[K8sObject] = []
     for source in files:
