@@ -89,6 +89,8 @@ class Argv:
                     words.append(Word(flag_text, flag_path))
                     index += 1
                     if "c" in flag_text.lstrip("-") and index < len(items):
+                        if items[index][0] == "--" and index + 1 < len(items):  # bash -c -- "script"
+                            index += 1
                         script, script_path = items[index]
                         words.extend(Word(w, script_path) for w in _split_script(expand_vars(script, env)))
                         index += 1

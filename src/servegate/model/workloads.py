@@ -27,7 +27,7 @@ KSERVE_SHORTHANDS = (
 RAY_KINDS = {"RayCluster": (), "RayService": ("rayClusterConfig",), "RayJob": ("rayClusterSpec",)}
 ML_CRD_KINDS = frozenset(
     {"InferenceService", "LLMInferenceService", "ServingRuntime", "ClusterServingRuntime", "SeldonDeployment",
-     "RayCluster", "RayService", "RayJob", "Notebook"}
+     "RayCluster", "RayService", "RayJob", "Notebook", "ServerConfig"}
 )
 GPU_RESOURCE_PREFIXES = ("nvidia.com/", "amd.com/gpu", "gpu.intel.com/", "google.com/tpu", "habana.ai/", "aws.amazon.com/neuron")
 
@@ -66,7 +66,14 @@ class PodSpec:
     @property
     def labels(self) -> dict:
         labels = self.metadata.get("labels")
-        return labels if isinstance(labels, dict) else {}
+        labels = dict(labels) if isinstance(labels, dict) else {}
+        if self.obj.kind in RAY_KINDS:  # KubeRay labels the pods it creates
+            node_type = "head" if self.role == "head" else "worker"
+            labels.setdefault("ray.io/cluster", self.obj.name)
+            labels.setdefault("ray.io/node-type", node_type)
+            if node_type == "worker":
+                labels.setdefault("ray.io/group", self.role.removeprefix("worker "))
+        return labels
 
     @property
     def annotations(self) -> dict:
@@ -300,6 +307,8 @@ def _templates(obj: K8sObject) -> Iterator[Template]:
         if kind == "RayJob" and isinstance(get_path(data, ("spec", "submitterPodTemplate")), dict):
             yield ("spec", "submitterPodTemplate", "spec"), ("spec", "submitterPodTemplate", "metadata"), \
                 "submitter", ("spec",)
+    elif kind == "ServerConfig" and isinstance(get_path(data, ("spec", "podSpec")), dict):  # Seldon Core v2
+        yield ("spec", "podSpec"), None, "", ("spec",)
     elif kind == "LeaderWorkerSet":
         for part in ("leaderTemplate", "workerTemplate"):
             prefix = ("spec", "leaderWorkerTemplate", part)

@@ -1,17 +1,26 @@
 """General Kubernetes hardening, for every workload, so no second scanner is needed.
 
 The ML-specific rules of ``gpu_workloads`` supersede some of these on model-serving pods.
+
+Rules that flag a *missing* setting skip fragments that something else completes: Kustomize patches
+(files a Kustomization of the scan lists as patches, and apps/v1 workloads without a selector),
+containers without an image (completed by a patch or by a controller, as Seldon does for its
+prepackaged servers) and KServe model-format shorthands (merged with their ServingRuntime's
+container, which is checked on its own). Settings they do contain are still checked.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
-from servegate.model.images import image_digest, image_tag, is_templated
+from servegate.model.images import image_digest, image_repository, image_tag, is_templated
 from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.network import external_exposure, selects
-from servegate.model.workloads import Container, PodSpec
+from servegate.model.workloads import Container, PodSpec, pod_specs
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 
 rules = RuleSet("k8s-hardening")
@@ -19,10 +28,34 @@ rules = RuleSet("k8s-hardening")
 CIS = "CIS Kubernetes Benchmark v1.9"
 NSA = "NSA/CISA Kubernetes Hardening Guidance v1.2"
 PSS = "Kubernetes Pod Security Standards"
-DANGEROUS_CAPABILITIES = frozenset(
-    {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "SYS_RAWIO", "SYS_BOOT", "DAC_READ_SEARCH",
-     "BPF", "PERFMON", "SYS_TIME", "MAC_ADMIN", "MAC_OVERRIDE", "SETFCAP"}
+# Capabilities that amount to (near) root on the node, with what each one hands over.
+DANGEROUS_CAPABILITIES = {
+    "ALL": "every capability",
+    "SYS_ADMIN": "mounts, namespaces and most kernel administration, close to root",
+    "NET_ADMIN": "control of interfaces, routes and firewall rules",
+    "SYS_PTRACE": "reading and rewriting other processes' memory",
+    "SYS_MODULE": "loading kernel modules",
+    "SYS_RAWIO": "raw access to devices and I/O ports",
+    "SYS_BOOT": "rebooting the node",
+    "DAC_READ_SEARCH": "reading any file through open_by_handle_at (the Shocker escape)",
+    "BPF": "loading eBPF programs into the kernel",
+    "PERFMON": "observing the kernel and other processes through perf",
+    "SYS_TIME": "setting the node's clock",
+    "MAC_ADMIN": "changing the AppArmor/SELinux policy",
+    "MAC_OVERRIDE": "bypassing the AppArmor/SELinux policy",
+}
+# What the Pod Security Standards "baseline" profile lets a container add (the runtimes' default set).
+BASELINE_CAPABILITIES = frozenset(
+    {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP",
+     "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 )
+APPS_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+SERVING_RUNTIME_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime"})
+
+
+def _templated(value: Any) -> bool:
+    """A value still holding template or envsubst syntax: known only at deploy time."""
+    return isinstance(value, str) and ("$" in value or "{{" in value)
 
 
 def _caps(container: Container, key: str) -> list[tuple[int, str]]:
@@ -30,8 +63,140 @@ def _caps(container: Container, key: str) -> list[tuple[int, str]]:
     return [(i, str(v).upper().removeprefix("CAP_")) for i, v in enumerate(values if isinstance(values, list) else ())]
 
 
-def _is_windows(pod: PodSpec) -> bool:
-    return pod.get("os", "name") == "windows" or pod.get("securityContext", "windowsOptions") is not None
+def _is_windows(pod: PodSpec, container: Container | None = None) -> bool:
+    """Windows pods have no Linux securityContext semantics (capabilities, seccomp, AppArmor, root)."""
+    if pod.get("os", "name") == "windows" or pod.get("securityContext", "windowsOptions") is not None:
+        return True
+    return container is not None and container.get("securityContext", "windowsOptions") is not None
+
+
+# --- Kustomize: which files are patches, and which `images:` overrides reach a manifest -------------
+
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+
+
+@dataclass
+class _Kustomize:
+    """What the Kustomizations of the scan (those with apiVersion and kind) say about other files."""
+
+    kustomizations: list[K8sObject] = field(default_factory=list)
+    patch_files: set[str] = field(default_factory=set)
+    reach: dict[int, frozenset[str]] = field(default_factory=dict)  # id(kustomization) -> included paths
+    images: list[tuple[K8sObject, int, dict]] = field(default_factory=list)  # (kustomization, index, entry)
+    _reaching: dict[str, list[K8sObject]] = field(default_factory=dict)
+
+    def reaches(self, kustomization: K8sObject, file: str) -> bool:
+        return any(file == p or file.startswith(p + "/") for p in self.reach.get(id(kustomization), ()))
+
+    def reaching(self, file: str) -> list[K8sObject]:
+        """The Kustomizations whose build includes ``file``, innermost (deepest folder) first."""
+        if file not in self._reaching:
+            found = [k for k in self.kustomizations if self.reaches(k, file)]
+            self._reaching[file] = sorted(found, key=lambda k: -_depth(k.file))
+        return self._reaching[file]
+
+    def nearest(self, file: str) -> K8sObject | None:
+        reaching = self.reaching(file)
+        return reaching[0] if reaching else None
+
+    def namespace(self, file: str) -> str:
+        """The namespace the innermost Kustomization that sets one gives the objects of ``file``."""
+        return next((str(k.get("namespace")) for k in self.reaching(file)
+                     if isinstance(k.get("namespace"), str) and k.get("namespace")), "")
+
+
+def _depth(file: str) -> int:
+    """How many folders deep a file of the scan sits."""
+    folder = posixpath.dirname(file)
+    return folder.count("/") + 1 if folder else 0
+
+
+_KUSTOMIZE_CACHE: list[Any] = [None, None]  # [inventory, index]: the scan being evaluated
+
+
+def _kustomize(inventory: Inventory) -> _Kustomize:
+    if _KUSTOMIZE_CACHE[0] is inventory:
+        return _KUSTOMIZE_CACHE[1]
+    index = _Kustomize()
+    kustomizations = [o for o in inventory.of_kind("Kustomization", "Component")
+                      if o.group == KUSTOMIZE_GROUP and o.base == ()]
+    by_dir: dict[str, list[K8sObject]] = {}
+    direct: dict[int, list[str]] = {}
+    for k in kustomizations:
+        folder = posixpath.dirname(k.file)
+        by_dir.setdefault(folder, []).append(k)
+
+        def local(entry: Any) -> str | None:
+            if not isinstance(entry, str) or not entry or "\n" in entry or "://" in entry or \
+                    entry.startswith(("github.com/", "git@")):
+                return None
+            return posixpath.normpath(posixpath.join(folder, entry))
+
+        direct[id(k)] = [p for key in ("resources", "bases", "components")
+                         for p in map(local, _as_list(k.get(key))) if p]
+        for entry in _as_list(k.get("patchesStrategicMerge")):
+            if (path := local(entry)) is not None:
+                index.patch_files.add(path)
+        for key in ("patches", "patchesJson6902"):
+            for entry in _as_list(k.get(key)):
+                if isinstance(entry, dict) and (path := local(entry.get("path"))) is not None:
+                    index.patch_files.add(path)
+        for i, entry in enumerate(_as_list(k.get("images"))):
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                index.images.append((k, i, entry))
+
+    def reach(k: K8sObject, seen: frozenset[int]) -> frozenset[str]:
+        if id(k) in index.reach:
+            return index.reach[id(k)]
+        paths = set(direct[id(k)])
+        for path in direct[id(k)]:
+            for inner in by_dir.get(path, ()):
+                if id(inner) not in seen:
+                    paths |= reach(inner, seen | {id(inner)})
+        index.reach[id(k)] = frozenset(paths)
+        return index.reach[id(k)]
+
+    for k in kustomizations:
+        reach(k, frozenset({id(k)}))
+    index.kustomizations = kustomizations
+    _KUSTOMIZE_CACHE[:] = [inventory, index]
+    return index
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _is_patch(obj: K8sObject, inventory: Inventory) -> bool:
+    """A Kustomize patch, not a whole object: listed as a patch, or an apps/v1 workload without selector."""
+    if obj.file in _kustomize(inventory).patch_files:
+        return True
+    return obj.kind in APPS_KINDS and obj.api_version == "apps/v1" and isinstance(obj.get("spec"), dict) and \
+        obj.get("spec", "selector") is None
+
+
+def _complete(c: Container) -> bool:
+    """Whether a missing setting in this container is really missing (see the module docstring)."""
+    if c.default_name or not c.spec.get("image"):
+        return False
+    return not _is_patch(c.obj, c.pod.inventory) or _added_by_patch(c)
+
+
+def _added_by_patch(c: Container) -> bool:
+    """A patch container that the patched object lacks: a whole new container (a sidecar), not a fragment."""
+    inventory = c.pod.inventory
+    bases = [o for o in inventory.of_kind(c.obj.kind) if o.name == c.obj.name and not _is_patch(o, inventory)]
+    return bool(bases) and not any(other.name == c.name for base in bases for pod in pod_specs(base, inventory)
+                                   for other in pod.containers)
+
+
+def _namespace_of(obj: K8sObject, inventory: Inventory) -> str:
+    """The namespace an object will live in, when the manifest or its Kustomization says; else ""."""
+    return obj.namespace or _kustomize(inventory).namespace(obj.file)
+
+
+def _ephemeral(c: Container) -> bool:
+    return "ephemeralContainers" in c.path
 
 
 @rules.rule(
@@ -52,8 +217,13 @@ def _is_windows(pod: PodSpec) -> bool:
     references=(f"{CIS} 5.2.2", f"{NSA}: Pod security", f"{PSS}: Baseline"),
 )
 def privileged_container(c: Container) -> Iterator[Hit]:
-    if c.get("securityContext", "privileged") is True:
-        yield Hit(c.at("securityContext", "privileged"), f"{c.display} runs privileged")
+    value = c.get("securityContext", "privileged")
+    if value is True:
+        yield Hit(c.at("securityContext", "privileged"),
+                  f"{c.display} runs privileged: every host device and capability, no seccomp or AppArmor")
+    elif _templated(value):
+        yield Hit(c.at("securityContext", "privileged"),
+                  f"{c.display} sets privileged to `{value}`, known only at deploy time", confidence=Confidence.LOW)
 
 
 @rules.rule(
@@ -68,9 +238,24 @@ def privileged_container(c: Container) -> Iterator[Hit]:
     references=(f"{CIS} 5.2.6", f"{PSS}: Restricted"),
 )
 def privilege_escalation(c: Container) -> Iterator[Hit]:
-    if c.get("securityContext", "allowPrivilegeEscalation") is not False:
-        yield Hit(c.at("securityContext", "allowPrivilegeEscalation"),
-                  f"{c.display} does not set allowPrivilegeEscalation: false")
+    if _is_windows(c.pod, c):
+        return
+    value = c.get("securityContext", "allowPrivilegeEscalation")
+    path = c.at("securityContext", "allowPrivilegeEscalation")
+    if value is False:
+        return
+    if value is True:
+        yield Hit(path, f"{c.display} sets allowPrivilegeEscalation: true (setuid binaries can gain privileges)")
+    elif _templated(value):
+        yield Hit(path, f"{c.display} sets allowPrivilegeEscalation to `{value}`, known only at deploy time",
+                  confidence=Confidence.LOW)
+    elif _complete(c):
+        yield Hit(path, f"{c.display} does not set allowPrivilegeEscalation: false, so setuid binaries and file "
+                        "capabilities can raise its privileges")
+
+
+def _is_uid(value: Any) -> bool:
+    return type(value) is int  # noqa: E721 - a YAML bool is not a user id
 
 
 @rules.rule(
@@ -85,15 +270,24 @@ def privilege_escalation(c: Container) -> Iterator[Hit]:
     references=(f"{CIS} 5.2.7", f"{PSS}: Restricted", f"{NSA}: Pod security"),
 )
 def run_as_root(c: Container) -> Iterator[Hit]:
-    if _is_windows(c.pod):
+    if _is_windows(c.pod, c):
         return
-    user, user_path = c.security("runAsUser")
+    user, user_path = c.security("runAsUser")  # the container's value, else the pod's
     non_root, non_root_path = c.security("runAsNonRoot")
-    if user == 0 and user_path is not None:
+    if _is_uid(user) and user == 0 and user_path is not None:
         yield Hit(user_path, f"{c.display} runs as root (runAsUser: 0)")
-    elif user is None and non_root is not True:
+    elif _is_uid(user) or non_root is True:
+        return
+    elif _templated(user) and user_path is not None:
+        yield Hit(user_path, f"{c.display} sets runAsUser to `{user}`, known only at deploy time, and no "
+                             "runAsNonRoot: true", confidence=Confidence.LOW)
+    elif non_root is False and non_root_path is not None:
+        yield Hit(non_root_path, f"{c.display} sets runAsNonRoot: false and no non-zero runAsUser: it runs as "
+                                 "whatever user the image names, usually root")
+    elif _complete(c):
         yield Hit(non_root_path or c.at("securityContext", "runAsNonRoot"),
-                  f"{c.display} may run as root: no runAsNonRoot: true and no non-zero runAsUser")
+                  f"{c.display} may run as root: neither it nor its pod sets runAsNonRoot: true or a non-zero "
+                  "runAsUser")
 
 
 @rules.rule(
@@ -101,16 +295,23 @@ def run_as_root(c: Container) -> Iterator[Hit]:
     severity=Severity.HIGH, scope=Scope.CONTAINER,
     rationale="""
         Capabilities such as SYS_ADMIN, NET_ADMIN or SYS_PTRACE are close to root on the node: mounting
-        filesystems, rewriting network configuration, reading other processes' memory.""",
-    remediation="Remove the capability from `capabilities.add`; drop ALL and add back only narrow ones.",
+        filesystems, rewriting network configuration, reading other processes' memory. Any capability
+        outside the runtime's default set widens what a compromised process can do.""",
+    remediation="""
+        Remove the capability from `capabilities.add`; drop ALL and add back only narrow ones from the
+        Pod Security Standards baseline set (for example NET_BIND_SERVICE).""",
     bad="capabilities: {add: [SYS_ADMIN]}",
-    good="capabilities: {drop: [ALL]}",
+    good="capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}",
     references=(f"{CIS} 5.2.9", f"{PSS}: Baseline"),
 )
 def dangerous_capabilities(c: Container) -> Iterator[Hit]:
     for index, cap in _caps(c, "add"):
+        path = c.at("securityContext", "capabilities", "add", index)
         if cap in DANGEROUS_CAPABILITIES:
-            yield Hit(c.at("securityContext", "capabilities", "add", index), f"{c.display} adds capability {cap}")
+            yield Hit(path, f"{c.display} adds capability {cap}: {DANGEROUS_CAPABILITIES[cap]}")
+        elif cap not in BASELINE_CAPABILITIES and not _templated(cap):
+            yield Hit(path, f"{c.display} adds capability {cap}, outside the Pod Security Standards baseline set",
+                      severity=Severity.MEDIUM)
 
 
 @rules.rule(
@@ -125,33 +326,62 @@ def dangerous_capabilities(c: Container) -> Iterator[Hit]:
     references=(f"{CIS} 5.2.8", f"{PSS}: Restricted"),
 )
 def capabilities_not_dropped(c: Container) -> Iterator[Hit]:
-    dropped = {cap for _, cap in _caps(c, "drop")}
-    if not dropped & {"ALL", "NET_RAW"}:
-        yield Hit(c.at("securityContext", "capabilities", "drop"), f"{c.display} does not drop ALL capabilities")
+    if _is_windows(c.pod, c):
+        return
+    dropped = [cap for _, cap in _caps(c, "drop")]
+    if {"ALL", "NET_RAW"} & set(dropped):  # NET_RAW is the default capability that matters most
+        return
+    if dropped:
+        yield Hit(c.at("securityContext", "capabilities", "drop"),
+                  f"{c.display} drops {', '.join(dropped)} but neither ALL nor NET_RAW")
+    elif _complete(c):
+        yield Hit(c.at("securityContext", "capabilities", "drop"),
+                  f"{c.display} does not drop ALL capabilities: it keeps the runtime defaults, NET_RAW included")
 
 
-def _host_namespace_rule(field: str, rule_id: str, what: str, cis: str):
+def _host_namespace_rule(field: str, rule_id: str, what: str, cis: str, risk: str):
     @rules.rule(
         id=rule_id, name=f"host-{field[4:].lower()}", title=f"Pod shares the host's {what}",
         severity=Severity.HIGH, scope=Scope.POD,
         rationale=f"""
             `{field}: true` puts the pod in the node's {what}, so it can see and reach what other pods and
-            the node itself keep apart.""",
+            the node itself keep apart: {risk}.""",
         remediation=f"Remove `{field}: true`.",
         bad=f"spec: {{{field}: true}}",
         good=f"spec: {{{field}: false}}",
         references=(f"{CIS} {cis}", f"{PSS}: Baseline"),
     )
     def check(pod: PodSpec) -> Iterator[Hit]:
-        if pod.get(field) is True:
-            yield Hit(pod.at(field), f"{pod.display} sets {field}: true")
+        value = pod.get(field)
+        if value is True:
+            yield Hit(pod.at(field), f"{pod.display} sets {field}: true ({risk})")
+        elif _templated(value):
+            yield Hit(pod.at(field), f"{pod.display} sets {field} to `{value}`, known only at deploy time",
+                      confidence=Confidence.LOW)
 
     return check
 
 
-host_network = _host_namespace_rule("hostNetwork", "KUBE-006", "network namespace", "5.2.5")
-host_pid = _host_namespace_rule("hostPID", "KUBE-007", "process ID namespace", "5.2.3")
-host_ipc = _host_namespace_rule("hostIPC", "KUBE-008", "IPC namespace", "5.2.4")
+host_network = _host_namespace_rule(
+    "hostNetwork", "KUBE-006", "network namespace", "5.2.5",
+    "node-local services, the node's interfaces and traffic, no NetworkPolicy")
+host_pid = _host_namespace_rule(
+    "hostPID", "KUBE-007", "process ID namespace", "5.2.3",
+    "every process on the node is visible, with its environment and command line")
+host_ipc = _host_namespace_rule(
+    "hostIPC", "KUBE-008", "IPC namespace", "5.2.4",
+    "shared memory and IPC objects of every process on the node")
+
+# Host paths that hand over the node: runtime sockets, kubelet credentials, system configuration.
+SENSITIVE_HOST_PATHS = ("/", "/etc", "/root", "/home", "/proc", "/sys", "/dev", "/boot", "/var/run", "/run",
+                        "/var/lib/kubelet", "/var/lib/docker", "/var/lib/containerd", "/var/log", "/usr", "/lib")
+
+
+def _sensitive_host_path(path: str) -> bool:
+    path = "/" + path.strip("/") if path.strip("/") else "/"
+    if path.endswith(".sock") or path == "/":
+        return True
+    return any(path == p or path.startswith(p + "/") for p in SENSITIVE_HOST_PATHS if p != "/")
 
 
 @rules.rule(
@@ -159,7 +389,8 @@ host_ipc = _host_namespace_rule("hostIPC", "KUBE-008", "IPC namespace", "5.2.4")
     severity=Severity.MEDIUM, scope=Scope.POD,
     rationale="""
         A hostPath volume exposes the node's filesystem: runtime sockets, kubelet credentials and other pods'
-        data are a path away.""",
+        data are a path away. Mounting `/`, `/proc`, `/etc`, `/var/run` or a runtime socket hands over the
+        node.""",
     remediation="Use a PersistentVolumeClaim, a ConfigMap, a Secret or an emptyDir instead of hostPath.",
     bad="volumes: [{name: data, hostPath: {path: /var/lib/data}}]",
     good="volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]",
@@ -168,9 +399,15 @@ host_ipc = _host_namespace_rule("hostIPC", "KUBE-008", "IPC namespace", "5.2.4")
 def host_path_volume(pod: PodSpec) -> Iterator[Hit]:
     for index, volume in pod.volumes:
         if isinstance(volume.get("hostPath"), dict):
-            path = volume["hostPath"].get("path", "?")
-            yield Hit(pod.at("volumes", index, "hostPath"),
-                      f"{pod.display} mounts host path {path} (volume `{volume.get('name', index)}`)")
+            path = volume["hostPath"].get("path")
+            name = volume.get("name", index)
+            if isinstance(path, str) and not _templated(path) and _sensitive_host_path(path):
+                yield Hit(pod.at("volumes", index, "hostPath"),
+                          f"{pod.display} mounts sensitive host path {path} (volume `{name}`)",
+                          severity=Severity.HIGH)
+            else:
+                yield Hit(pod.at("volumes", index, "hostPath"),
+                          f"{pod.display} mounts host path {path if path is not None else '?'} (volume `{name}`)")
 
 
 @rules.rule(
@@ -187,13 +424,29 @@ def host_path_volume(pod: PodSpec) -> Iterator[Hit]:
     references=(f"{NSA}: Pod security",),
 )
 def writable_root_filesystem(c: Container) -> Iterator[Hit]:
-    if c.get("securityContext", "readOnlyRootFilesystem") is not True:
-        yield Hit(c.at("securityContext", "readOnlyRootFilesystem"),
-                  f"{c.display} does not set readOnlyRootFilesystem: true")
+    if _is_windows(c.pod, c):
+        return
+    value = c.get("securityContext", "readOnlyRootFilesystem")
+    path = c.at("securityContext", "readOnlyRootFilesystem")
+    if value is True:
+        return
+    if _templated(value):
+        yield Hit(path, f"{c.display} sets readOnlyRootFilesystem to `{value}`, known only at deploy time",
+                  confidence=Confidence.LOW)
+    elif value is False:
+        yield Hit(path, f"{c.display} sets readOnlyRootFilesystem: false")
+    elif _complete(c):
+        yield Hit(path, f"{c.display} does not set readOnlyRootFilesystem: true")
 
 
 def _resource_rule(section: str, resource: str, rule_id: str, severity: Severity):
     noun = {"limits": "limit", "requests": "request"}[section]
+    effect = {
+        ("limits", "cpu"): "it can take every core of the node and starve its neighbours",
+        ("limits", "memory"): "it can exhaust the node's memory and get other pods OOM-killed or evicted",
+        ("requests", "cpu"): "the scheduler reserves no CPU for it, so it is throttled first under contention",
+        ("requests", "memory"): "the scheduler reserves no memory for it, so it is evicted first under pressure",
+    }[section, resource]
 
     @rules.rule(
         id=rule_id, name=f"missing-{resource}-{noun}", title=f"Container has no {resource} {noun}",
@@ -207,10 +460,16 @@ def _resource_rule(section: str, resource: str, rule_id: str, severity: Severity
         references=(f"{CIS} 5.7.x", f"{NSA}: Pod security"),
     )
     def check(c: Container) -> Iterator[Hit]:
-        if c.init or c.default_name:  # KServe shorthands take resources from the runtime
+        # Init containers run alone before the others; ephemeral containers cannot have resources;
+        # KServe shorthands, image-less containers and patches take resources from elsewhere.
+        if c.init or _ephemeral(c) or not _complete(c):
             return
-        if c.resources(section).get(resource) in (None, ""):
-            yield Hit(c.at("resources", section, resource), f"{c.display} has no {resource} {noun}")
+        if c.resources(section).get(resource) not in (None, ""):
+            return
+        if section == "requests" and c.resources("limits").get(resource) not in (None, ""):
+            return  # an unset request defaults to the limit
+        extra = " (nor a limit it would default to)" if section == "requests" else ""
+        yield Hit(c.at("resources", section, resource), f"{c.display} has no {resource} {noun}{extra}: {effect}")
 
     return check
 
@@ -221,8 +480,64 @@ missing_cpu_request = _resource_rule("requests", "cpu", "KUBE-013", Severity.LOW
 missing_memory_request = _resource_rule("requests", "memory", "KUBE-014", Severity.LOW)
 
 
+def _folder_depth(a: str, b: str) -> int:
+    """How many leading folders two files share."""
+    parts_a, parts_b = posixpath.dirname(a).split("/"), posixpath.dirname(b).split("/")
+    depth = 0
+    for x, y in zip(parts_a, parts_b):
+        if x != y:
+            break
+        depth += 1
+    return depth
+
+
+def _same_deployment(obj: K8sObject, other: K8sObject, inventory: Inventory) -> int:
+    """How surely two objects of a repository are deployed together (0: no reason to think so)."""
+    if obj.file == other.file:
+        return 4
+    if posixpath.dirname(obj.file) == posixpath.dirname(other.file):
+        return 3
+    index = _kustomize(inventory)
+    nearest = index.nearest(obj.file)
+    if nearest is not None and index.reaches(nearest, other.file):
+        return 2
+    # sibling folders of one component (config/manager and config/rbac)
+    depth = _depth(obj.file)
+    if depth >= 2 and _folder_depth(obj.file, other.file) >= depth - 1:
+        return 1
+    return 0
+
+
 def _service_account(pod: PodSpec) -> K8sObject | None:
-    return pod.inventory.find("ServiceAccount", pod.obj.effective_namespace, pod.service_account)
+    """The ServiceAccount object the pod runs as, when the scan holds it next to the pod.
+
+    A repository can define one name many times (samples, overlays); the definition deployed with the
+    pod is the nearest one. The implicit `default` account is only taken from the pod's own folder.
+    """
+    name, namespace = pod.service_account, _namespace_of(pod.obj, pod.inventory)
+    best, best_score = None, 0
+    for account in pod.inventory.of_kind("ServiceAccount"):
+        if account.name != name or not _same_namespace(_namespace_of(account, pod.inventory), namespace):
+            continue
+        score = _same_deployment(pod.obj, account, pod.inventory)
+        if score > best_score and (name != "default" or score >= 3):
+            best, best_score = account, score
+    return best
+
+
+def _same_namespace(a: Any, b: Any) -> bool:
+    """Namespaces as written; one left to the deploy-time default matches any."""
+    return not a or not b or a == b
+
+
+def _binding_of(account: K8sObject, inventory: Inventory) -> K8sObject | None:
+    for binding in inventory.of_kind("RoleBinding", "ClusterRoleBinding"):
+        for subject in _as_list(binding.get("subjects")):
+            if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and \
+                    subject.get("name") == account.name and \
+                    _same_namespace(subject.get("namespace") or binding.namespace, account.namespace):
+                return binding
+    return None
 
 
 @rules.rule(
@@ -231,27 +546,47 @@ def _service_account(pod: PodSpec) -> K8sObject | None:
     rationale="""
         Most workloads never call the Kubernetes API, yet every pod gets a token for its service account.
         After a compromise that token is free lateral movement.""",
-    remediation="Set `automountServiceAccountToken: false` on the pod (or its ServiceAccount).",
+    remediation="""
+        Set `automountServiceAccountToken: false` on the pod (or its ServiceAccount); a pod that does call
+        the API can mount a projected token volume in the one container that needs it.""",
     bad="spec: {containers: [...]}",
     good="spec: {automountServiceAccountToken: false, containers: [...]}",
     references=(f"{CIS} 5.1.6", f"{NSA}: Authentication and authorization"),
 )
 def token_automount(pod: PodSpec) -> Iterator[Hit]:
+    if pod.obj.kind in SERVING_RUNTIME_KINDS:
+        return  # a runtime has no service account: its pods run as the InferenceService's
     setting = pod.get("automountServiceAccountToken")
     if setting is False:
         return
-    account = _service_account(pod)
-    if setting is None and account is not None:
-        if account.get("automountServiceAccountToken") is False:
-            return
-        # Neither disables it: the ServiceAccount is the one place that fixes every pod using it.
-        yield Hit(account.at("automountServiceAccountToken"),
-                  f"service account `{account.name}` mounts its token into {pod.display}; neither sets "
-                  "automountServiceAccountToken: false", obj=account,
-                  related=(RelatedHit(pod.obj, pod.path, f"{pod.display} uses it"),))
+    if setting is True:
+        yield Hit(pod.at("automountServiceAccountToken"),
+                  f"{pod.display} sets automountServiceAccountToken: true for service account "
+                  f"`{pod.service_account}`")
         return
-    yield Hit(pod.at("automountServiceAccountToken"),
-              f"{pod.display} mounts the token of service account `{pod.service_account}`")
+    if _templated(setting):
+        yield Hit(pod.at("automountServiceAccountToken"),
+                  f"{pod.display} sets automountServiceAccountToken to `{setting}`, known only at deploy time",
+                  confidence=Confidence.LOW)
+        return
+    if _is_patch(pod.obj, pod.inventory):
+        return
+    account = _service_account(pod)
+    if account is None:
+        yield Hit(pod.at("automountServiceAccountToken"),
+                  f"{pod.display} mounts the token of service account `{pod.service_account}`: neither the pod "
+                  "nor a ServiceAccount in the scan sets automountServiceAccountToken: false")
+        return
+    if account.get("automountServiceAccountToken") is False:
+        return
+    # Neither disables it: the ServiceAccount is the one place that fixes every pod using it.
+    binding = _binding_of(account, pod.inventory)
+    note = f"; {binding.ref} grants it a role, so the pod may need the API" if binding else ""
+    yield Hit(account.at("automountServiceAccountToken"),
+              f"service account `{account.name}` mounts its token into {pod.display}; neither sets "
+              f"automountServiceAccountToken: false{note}", obj=account,
+              confidence=Confidence.LOW if binding else None,
+              related=(RelatedHit(pod.obj, pod.path, f"{pod.display} uses it"),))
 
 
 @rules.rule(
@@ -263,7 +598,7 @@ def token_automount(pod: PodSpec) -> Iterator[Hit]:
         or leaving its token automounted gives those permissions to every such pod.""",
     remediation="""
         Set `automountServiceAccountToken: false` on the `default` ServiceAccount, give each workload its
-        own ServiceAccount, and never bind roles to `default`.""",
+        own ServiceAccount, and never bind roles to `default` (or to the `system:serviceaccounts` groups).""",
     bad="""
         apiVersion: v1
         kind: ServiceAccount
@@ -279,12 +614,51 @@ def default_service_account(obj: K8sObject, inventory: Inventory) -> Iterator[Hi
     if obj.kind == "ServiceAccount":
         if obj.name == "default" and obj.get("automountServiceAccountToken") is not False:
             yield Hit(obj.at("automountServiceAccountToken"),
-                      f"{obj.ref}: the default service account does not set automountServiceAccountToken: false")
+                      f"{obj.ref}: the default service account does not set automountServiceAccountToken: false, "
+                      "so every pod that names no account gets its token")
         return
-    subjects = obj.get("subjects")
-    for index, subject in enumerate(subjects if isinstance(subjects, list) else ()):
-        if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and subject.get("name") == "default":
-            yield Hit(obj.at("subjects", index), f"{obj.ref} grants a role to the `default` service account")
+    role = obj.get("roleRef", "name") or "?"
+    for index, subject in enumerate(_as_list(obj.get("subjects"))):
+        if not isinstance(subject, dict):
+            continue
+        kind, name = subject.get("kind"), str(subject.get("name") or "")
+        if kind == "ServiceAccount" and name == "default":
+            yield Hit(obj.at("subjects", index),
+                      f"{obj.ref} grants role `{role}` to the `default` service account of namespace "
+                      f"`{subject.get('namespace') or obj.effective_namespace}`, so to every pod that names no account")
+        elif kind == "Group" and (name == "system:serviceaccounts" or name.startswith("system:serviceaccounts:")):
+            yield Hit(obj.at("subjects", index),
+                      f"{obj.ref} grants role `{role}` to group `{name}`, which holds every service account "
+                      "(`default` included)")
+
+
+_NAME_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?"
+    rf"{_NAME_COMPONENT}(?:/{_NAME_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@[a-z0-9]+:[0-9a-fA-F]{{32,}})?$"
+)
+
+
+def _placeholder_image(image: str) -> bool:
+    """Not a valid reference (`FILLED BY THE OPERATOR`, `ko://...`, `gcr.io/YOUR_PROJECT/app`): a stand-in."""
+    return not _IMAGE_REFERENCE.match(image)
+
+
+def _kustomized_images(c: Container) -> list[tuple[str, K8sObject]]:
+    """The image as rewritten by each Kustomization `images:` entry whose build includes this manifest."""
+    index = _kustomize(c.pod.inventory)
+    if not index.images:
+        return []
+    repository = image_repository(c.image)
+    rewritten = []
+    for kustomization, _, entry in index.images:
+        if entry.get("name") != repository or not index.reaches(kustomization, c.obj.file):
+            continue
+        digest = entry.get("digest") or image_digest(c.image)
+        tag = entry.get("newTag") if entry.get("newTag") is not None else image_tag(c.image)
+        image = str(entry.get("newName") or repository) + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+        rewritten.append((image, kustomization))
+    return rewritten
 
 
 @rules.rule(
@@ -302,8 +676,18 @@ def image_latest_tag(c: Container) -> Iterator[Hit]:
     if not c.image or is_templated(c.image) or image_digest(c.image):
         return
     tag = image_tag(c.image)
-    if tag is None or tag == "latest":
-        yield Hit(c.at("image"), f"{c.display} uses image `{c.image}`" + (" with no tag" if tag is None else ""))
+    if tag is not None and tag != "latest":
+        return
+    if tag is None and _placeholder_image(c.image):
+        return
+    rewritten = _kustomized_images(c)
+    if any(image_digest(image) or image_tag(image) not in (None, "latest") for image, _ in rewritten):
+        return  # Kustomize pins it
+    note = f" (and {rewritten[0][1].file} rewrites it to `{rewritten[0][0]}`)" if rewritten else ""
+    if tag is None:
+        yield Hit(c.at("image"), f"{c.display} uses image `{c.image}` with no tag, which pulls `latest`{note}")
+    else:
+        yield Hit(c.at("image"), f"{c.display} uses image `{c.image}`: `latest` changes with every push{note}")
 
 
 @rules.rule(
@@ -316,8 +700,11 @@ def image_latest_tag(c: Container) -> Iterator[Hit]:
     references=(f"{CIS} 5.5.1",),
 )
 def image_not_pinned(c: Container) -> Iterator[Hit]:
-    if c.image and not is_templated(c.image) and not image_digest(c.image):
-        yield Hit(c.at("image"), f"{c.display} uses image `{c.image}` without a digest")
+    if not c.image or is_templated(c.image) or image_digest(c.image) or _placeholder_image(c.image):
+        return
+    if any(image_digest(image) for image, _ in _kustomized_images(c)):
+        return
+    yield Hit(c.at("image"), f"{c.display} uses image `{c.image}` without a digest: the tag can be moved")
 
 
 @rules.rule(
@@ -341,11 +728,109 @@ def service_exposed(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
     if exposure is None:
         return
     ranges = obj.get("spec", "loadBalancerSourceRanges")
+    if not ranges:  # the older annotation spelling of the same field
+        annotation = obj.annotations.get("service.beta.kubernetes.io/load-balancer-source-ranges")
+        ranges = [r.strip() for r in annotation.split(",") if r.strip()] if isinstance(annotation, str) else None
     if exposure == "type LoadBalancer" and isinstance(ranges, list) and ranges and \
             not any(str(r).endswith("/0") for r in ranges):
         return
-    field = "externalIPs" if exposure == "externalIPs" else "type"
-    yield Hit(obj.at("spec", field), f"{obj.ref} is exposed outside the cluster ({exposure})")
+    ports = [str(p.get("port")) for p in _as_list(obj.get("spec", "ports")) if isinstance(p, dict) and p.get("port")]
+    on = f" on port{'s' if len(ports) > 1 else ''} {', '.join(ports)}" if ports else ""
+    field_name = "externalIPs" if exposure == "externalIPs" else "type"
+    yield Hit(obj.at("spec", field_name), f"{obj.ref} is exposed outside the cluster ({exposure}){on}")
+
+
+def _pod_labels(pod: PodSpec) -> dict:
+    """The labels the pods will carry, including those the ML operators add to what they create."""
+    obj, labels = pod.obj, {}
+    if obj.kind in ("InferenceService", "LLMInferenceService"):
+        labels.update(obj.labels)
+        labels.update({"serving.kserve.io/inferenceservice": obj.name, "component": pod.role})
+        extra = pod.get("labels")
+        if isinstance(extra, dict):
+            labels.update(extra)
+    elif obj.kind in ("RayCluster", "RayService", "RayJob"):
+        labels.update({"ray.io/is-ray-node": "yes", "ray.io/node-type": "head" if pod.role == "head" else "worker"})
+        if obj.kind == "RayCluster":
+            labels["ray.io/cluster"] = obj.name
+    elif obj.kind == "SeldonDeployment":
+        labels.update(obj.labels)
+        labels["seldon-deployment-id"] = obj.name
+    elif obj.kind == "Notebook":
+        labels.update({"notebook-name": obj.name, "statefulset": obj.name})
+    labels.update(pod.labels)
+    return labels
+
+
+_CALICO_EQUALS = re.compile(r"""([\w./-]+)\s*(==|!=)\s*(['"])(.*?)\3""")
+_CALICO_HAS = re.compile(r"(!?)\s*has\(\s*([\w./-]+)\s*\)")
+
+
+def _calico_selects(selector: Any, labels: dict) -> bool:
+    """Calico's selector expressions; anything beyond `a == 'b' && has(c)` counts as selecting."""
+    if selector is None or str(selector).strip() in ("", "all()"):
+        return True
+    text = str(selector)
+    if "||" in text or "(" in text.replace("has(", "").replace("all()", ""):
+        return True
+    for clause in (part.strip() for part in text.split("&&")):
+        if match := _CALICO_EQUALS.fullmatch(clause):
+            if (labels.get(match.group(1)) == match.group(4)) != (match.group(2) == "=="):
+                return False
+        elif match := _CALICO_HAS.fullmatch(clause):
+            if (match.group(2) in labels) == bool(match.group(1)):
+                return False
+        elif clause != "all()":
+            return True
+    return True
+
+
+def _cilium_selects(selector: Any, labels: dict, namespace: str) -> bool:
+    if not isinstance(selector, dict):
+        return False
+
+    def bare(key: Any) -> str:
+        key = str(key)
+        for prefix in ("k8s:", "any:"):
+            key = key.removeprefix(prefix)
+        return key
+
+    plain = {
+        "matchLabels": {bare(k): v for k, v in (selector.get("matchLabels") or {}).items()}
+        if isinstance(selector.get("matchLabels"), dict) else {},
+        "matchExpressions": [dict(e, key=bare(e.get("key"))) for e in _as_list(selector.get("matchExpressions"))
+                             if isinstance(e, dict)],
+    }
+    return selects(plain, dict(labels, **{"io.kubernetes.pod.namespace": namespace}))
+
+
+def _policy_selects(policy: K8sObject, pod: PodSpec, labels: dict) -> bool:
+    """Whether a network policy of any common flavour applies to pods with these labels."""
+    kind, group, namespace = policy.kind, policy.group, _namespace_of(pod.obj, pod.inventory)
+    if kind in ("NetworkPolicy", "CiliumNetworkPolicy"):
+        policy_namespace = _namespace_of(policy, pod.inventory)
+        if policy_namespace and namespace:
+            if policy_namespace != namespace:
+                return False
+        elif _same_deployment(pod.obj, policy, pod.inventory) == 0:
+            return False  # the namespace is chosen at deploy time: only a policy deployed with the pod counts
+    spec = policy.get("spec")
+    if kind == "NetworkPolicy" and group == "networking.k8s.io":
+        if not isinstance(spec, dict):
+            return False
+        selector = spec.get("podSelector")
+        return selects({} if selector is None else selector, labels)  # omitted means every pod
+    if group.endswith("projectcalico.org") and kind in ("NetworkPolicy", "GlobalNetworkPolicy"):
+        return isinstance(spec, dict) and _calico_selects(spec.get("selector"), labels)
+    if group == "cilium.io" and kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        specs = [spec] + _as_list(policy.get("specs"))
+        return any(isinstance(s, dict) and _cilium_selects(s.get("endpointSelector"), labels, namespace)
+                   for s in specs)
+    return group == "policy.networking.k8s.io" and kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
+
+
+POLICY_KINDS = ("NetworkPolicy", "GlobalNetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+                "AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
 
 
 @rules.rule(
@@ -364,24 +849,36 @@ def service_exposed(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
     references=(f"{CIS} 5.3.2", f"{NSA}: Network separation and hardening"),
 )
 def pod_without_network_policy(pod: PodSpec) -> Iterator[Hit]:
-    if pod.obj.kind in ("ServingRuntime", "ClusterServingRuntime") or pod.role == "submitter":
+    if pod.obj.kind in SERVING_RUNTIME_KINDS or pod.role == "submitter":
         return
     if pod.get("hostNetwork") is True:
         return  # KUBE-006 already says it: NetworkPolicy does not apply to host-network pods
-    namespace = pod.obj.effective_namespace
-    for policy in pod.inventory.of_kind("NetworkPolicy"):
-        if policy.effective_namespace == namespace and selects(policy.get("spec", "podSelector"), pod.labels):
+    if _is_patch(pod.obj, pod.inventory):
+        return
+    labels = _pod_labels(pod)
+    for policy in pod.inventory.of_kind(*POLICY_KINDS):
+        if _policy_selects(policy, pod, labels):
             return
     yield Hit(pod.meta_path + ("labels",) if pod.meta_path else pod.path,
-              f"{pod.display} is not selected by any NetworkPolicy in namespace `{namespace}`")
+              f"{pod.display} is not selected by any NetworkPolicy in namespace "
+              f"`{_namespace_of(pod.obj, pod.inventory) or 'default'}`: "
+              "every pod in the cluster can reach it and it can connect anywhere")
 
 
 RBAC_KINDS = ("Role", "ClusterRole")
+READ_VERBS = frozenset({"get", "list", "watch"})
+# Resources whose write (or read, for secrets) access is a step to cluster takeover.
+SENSITIVE_RESOURCES = frozenset(
+    {"secrets", "pods", "pods/exec", "pods/attach", "pods/ephemeralcontainers", "serviceaccounts",
+     "serviceaccounts/token", "roles", "rolebindings", "clusterroles", "clusterrolebindings", "nodes", "nodes/proxy",
+     "deployments", "daemonsets", "statefulsets", "replicasets", "replicationcontrollers", "jobs", "cronjobs",
+     "persistentvolumes", "certificatesigningrequests", "mutatingwebhookconfigurations",
+     "validatingwebhookconfigurations", "customresourcedefinitions"}
+)
 
 
 def _rbac_rules(obj: K8sObject) -> Iterator[tuple[int, dict]]:
-    items = obj.get("rules")
-    for index, rule in enumerate(items if isinstance(items, list) else ()):
+    for index, rule in enumerate(_as_list(obj.get("rules"))):
         if isinstance(rule, dict):
             yield index, rule
 
@@ -389,6 +886,25 @@ def _rbac_rules(obj: K8sObject) -> Iterator[tuple[int, dict]]:
 def _listed(rule: dict, key: str) -> list[str]:
     values = rule.get(key)
     return [str(v) for v in values] if isinstance(values, list) else []
+
+
+def _aggregated_into(obj: K8sObject) -> str:
+    """The role a ClusterRole is aggregated into (its rules reach whoever holds that role), or ""."""
+    for key, value in obj.labels.items():
+        if "aggregate-to-" in str(key) and str(value).lower() == "true":
+            return str(key).rpartition("aggregate-to-")[2]
+    return ""
+
+
+def _wildcard_severity(groups: list[str], resources: list[str], verbs: list[str]) -> Severity:
+    read_only = bool(verbs) and set(verbs) <= READ_VERBS
+    if "*" in resources:
+        if "*" in groups or "" in groups:
+            return Severity.HIGH  # every core resource: Secrets, pods, service-account tokens
+        return Severity.LOW if read_only else Severity.MEDIUM  # every resource of named API groups
+    if "*" in verbs:
+        return Severity.HIGH if set(resources) & SENSITIVE_RESOURCES else Severity.MEDIUM
+    return Severity.MEDIUM if not read_only else Severity.LOW  # only apiGroups is a wildcard
 
 
 @rules.rule(
@@ -404,13 +920,17 @@ def _listed(rule: dict, key: str) -> list[str]:
 )
 def rbac_wildcard(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
     for index, rule in _rbac_rules(obj):
-        for key in ("apiGroups", "resources", "verbs"):
-            if "*" in _listed(rule, key):
-                yield Hit(obj.at("rules", index, key), f"{obj.ref} grants `*` in {key}")
-                break
-
-
-SECRET_READ_VERBS = frozenset({"get", "list", "watch", "*"})
+        groups, resources, verbs = (_listed(rule, key) for key in ("apiGroups", "resources", "verbs"))
+        wild = [key for key, values in (("apiGroups", groups), ("resources", resources), ("verbs", verbs))
+                if "*" in values]
+        if not wild:
+            continue
+        scope = ", ".join(f"{key} [{', '.join(v or chr(34) * 2 for v in values)}]"
+                          for key, values in (("apiGroups", groups), ("resources", resources), ("verbs", verbs))
+                          if key not in wild)
+        yield Hit(obj.at("rules", index, wild[0]),
+                  f"{obj.ref} grants `*` in {' and '.join(wild)}" + (f" (with {scope})" if scope else ""),
+                  severity=_wildcard_severity(groups, resources, verbs))
 
 
 @rules.rule(
@@ -426,10 +946,14 @@ def rbac_read_secrets(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
     for index, rule in _rbac_rules(obj):
         if "secrets" not in _listed(rule, "resources") or rule.get("resourceNames"):
             continue
-        verbs = set(_listed(rule, "verbs")) & SECRET_READ_VERBS
+        groups = rule.get("apiGroups")
+        if isinstance(groups, list) and not {"", "*"} & set(_listed(rule, "apiGroups")):
+            continue  # Secrets live in the core API group only
+        verbs = set(_listed(rule, "verbs")) & (READ_VERBS | {"*"})
         if verbs:
+            scope = "in the whole cluster" if obj.kind == "ClusterRole" else "in its namespace"
             yield Hit(obj.at("rules", index, "verbs"),
-                      f"{obj.ref} can {'/'.join(sorted(verbs))} Secrets")
+                      f"{obj.ref} can {'/'.join(sorted(verbs))} every Secret {scope}")
 
 
 @rules.rule(
@@ -442,8 +966,13 @@ def rbac_read_secrets(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
     references=(f"{CIS} 5.1.1",),
 )
 def cluster_admin_binding(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
-    if obj.get("roleRef", "name") == "cluster-admin":
-        yield Hit(obj.at("roleRef", "name"), f"{obj.ref} binds cluster-admin")
+    if obj.get("roleRef", "name") == "cluster-admin" and obj.get("roleRef", "kind") in (None, "ClusterRole"):
+        subjects = [f"{s.get('kind', '?')} `{s.get('name', '?')}`" for s in _as_list(obj.get("subjects"))
+                    if isinstance(s, dict)]
+        where = "in the whole cluster" if obj.kind == "ClusterRoleBinding" else \
+            f"in namespace `{obj.effective_namespace}`"
+        yield Hit(obj.at("roleRef", "name"),
+                  f"{obj.ref} binds cluster-admin {where}" + (f" to {', '.join(subjects)}" if subjects else ""))
 
 
 @rules.rule(
@@ -458,24 +987,24 @@ def cluster_admin_binding(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]
     references=(f"{CIS} 5.4.1",),
 )
 def secret_in_environment(c: Container) -> Iterator[Hit]:
-    env = c.get("env")
-    for index, entry in enumerate(env if isinstance(env, list) else ()):
+    for index, entry in enumerate(_as_list(c.get("env"))):
         if isinstance(entry, dict) and isinstance(entry.get("valueFrom"), dict) and \
-                "secretKeyRef" in entry["valueFrom"]:
+                isinstance(entry["valueFrom"].get("secretKeyRef"), dict):
             yield Hit(c.at("env", index, "valueFrom", "secretKeyRef"),
                       f"{c.display} reads Secret `{entry['valueFrom']['secretKeyRef'].get('name', '?')}` "
                       f"into variable {entry.get('name', '?')}")
-    sources = c.get("envFrom")
-    for index, source in enumerate(sources if isinstance(sources, list) else ()):
+    for index, source in enumerate(_as_list(c.get("envFrom"))):
         if isinstance(source, dict) and isinstance(source.get("secretRef"), dict):
             yield Hit(c.at("envFrom", index, "secretRef"),
-                      f"{c.display} loads every key of Secret `{source['secretRef'].get('name', '?')}` into its environment")
+                      f"{c.display} loads every key of Secret `{source['secretRef'].get('name', '?')}` into its "
+                      "environment")
 
 
 SECCOMP_OK = ("runtime/default", "docker/default", "localhost/")
 
 
 def _seccomp_annotation(pod: PodSpec, container: Container) -> str | None:
+    """The seccomp annotations older clusters honour (container-specific first)."""
     annotations = pod.annotations
     value = annotations.get(f"container.seccomp.security.alpha.kubernetes.io/{container.name}")
     return value if value is not None else annotations.get("seccomp.security.alpha.kubernetes.io/pod")
@@ -493,18 +1022,30 @@ def _seccomp_annotation(pod: PodSpec, container: Container) -> str | None:
     references=(f"{CIS} 5.7.2", f"{PSS}: Restricted"),
 )
 def seccomp(c: Container) -> Iterator[Hit]:
-    if _is_windows(c.pod):
+    if _is_windows(c.pod, c):
         return
-    profile, path = c.security("seccompProfile")
-    if isinstance(profile, dict) and profile.get("type") in ("RuntimeDefault", "Localhost"):
-        return
+    profile, path = c.security("seccompProfile")  # the container's, else the pod's
     if isinstance(profile, dict) and path is not None:
-        yield Hit(path + ("type",), f"{c.display} runs with seccomp profile `{profile.get('type')}`")
+        kind = profile.get("type")
+        if kind in ("RuntimeDefault", "Localhost"):
+            return
+        if _templated(kind):
+            yield Hit(path + ("type",), f"{c.display} sets seccomp profile type `{kind}`, known only at deploy time",
+                      confidence=Confidence.LOW)
+        else:
+            yield Hit(path + ("type",), f"{c.display} runs with seccomp profile `{kind}`: every system call is allowed")
         return
     annotation = _seccomp_annotation(c.pod, c)
     if annotation is not None and str(annotation).startswith(SECCOMP_OK):
         return
-    yield Hit(c.at("securityContext", "seccompProfile"), f"{c.display} has no seccomp profile")
+    if annotation is not None:
+        yield Hit(c.at("securityContext", "seccompProfile"),
+                  f"{c.display} has seccomp annotation `{annotation}` and no seccompProfile: every system call "
+                  "is allowed")
+    elif _complete(c):
+        yield Hit(c.at("securityContext", "seccompProfile"),
+                  f"{c.display} has no seccomp profile (neither it nor its pod sets seccompProfile), so it runs "
+                  "Unconfined unless the kubelet defaults to RuntimeDefault")
 
 
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
@@ -522,16 +1063,19 @@ APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
     references=(f"{PSS}: Baseline",),
 )
 def apparmor(c: Container) -> Iterator[Hit]:
-    profile, path = c.security("appArmorProfile")
+    if _is_windows(c.pod, c):
+        return
+    profile, path = c.security("appArmorProfile")  # the container's, else the pod's
     if isinstance(profile, dict) and path is not None and profile.get("type") == "Unconfined":
-        yield Hit(path + ("type",), f"{c.display} runs with AppArmor Unconfined")
+        yield Hit(path + ("type",), f"{c.display} runs with AppArmor profile Unconfined")
         return
     key = APPARMOR_ANNOTATION + c.name
     value = c.pod.annotations.get(key)
-    if value is None or str(value).startswith(("runtime/default", "localhost/")):
+    if value is None or str(value).startswith(("runtime/default", "localhost/")) or _templated(value):
         return
     meta = c.pod.meta_path or c.obj.at("metadata")
-    yield Hit(meta + ("annotations", key), f"{c.display} has AppArmor profile `{value}`")
+    what = "is unconfined" if str(value) == "unconfined" else "is not runtime/default or localhost/<profile>"
+    yield Hit(meta + ("annotations", key), f"{c.display} has AppArmor profile `{value}`, which {what}")
 
 
 @rules.rule(
@@ -544,28 +1088,51 @@ def apparmor(c: Container) -> Iterator[Hit]:
     references=(f"{PSS}: Baseline",),
 )
 def host_port(c: Container) -> Iterator[Hit]:
-    ports = c.get("ports")
-    for index, port in enumerate(ports if isinstance(ports, list) else ()):
-        if isinstance(port, dict) and port.get("hostPort") not in (None, 0):
-            yield Hit(c.at("ports", index, "hostPort"), f"{c.display} binds host port {port['hostPort']}")
+    for index, port in enumerate(_as_list(c.get("ports"))):
+        if isinstance(port, dict) and port.get("hostPort") not in (None, 0, ""):
+            yield Hit(c.at("ports", index, "hostPort"),
+                      f"{c.display} binds host port {port['hostPort']} on every node it runs on")
+
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "*"})
+# resource -> verbs that let the subject run code (or obtain credentials) as some service account
+ESCALATING = {
+    "pods/exec": frozenset({"create", "get", "*"}),  # WebSocket exec is a GET on older API servers
+    "pods/attach": frozenset({"create", "get", "*"}),
+    "pods/ephemeralcontainers": frozenset({"update", "patch", "*"}),
+    "serviceaccounts/token": frozenset({"create", "*"}),
+    **{resource: WRITE_VERBS for resource in (
+        "pods", "deployments", "daemonsets", "statefulsets", "replicasets", "replicationcontrollers", "jobs",
+        "cronjobs",
+        # ML workloads: each runs an arbitrary image as any service account of the namespace
+        "inferenceservices", "llminferenceservices", "servingruntimes", "inferencegraphs", "rayclusters",
+        "rayjobs", "rayservices", "seldondeployments", "notebooks", "pytorchjobs", "tfjobs", "mpijobs",
+        "xgboostjobs", "paddlejobs", "jaxjobs", "trainjobs", "leaderworkersets")},
+}
 
 
 @rules.rule(
     id="KUBE-028", name="rbac-workload-escalation", title="RBAC rule can exec into pods or create workloads",
     severity=Severity.HIGH, scope=Scope.OBJECT, kinds=RBAC_KINDS,
     rationale="""
-        `pods/exec`, `pods/attach`, creating pods or workloads, or minting service-account tokens each lets
-        the subject run code as any service account in the namespace.""",
+        `pods/exec`, `pods/attach`, creating or changing pods, workloads or ML serving resources, or minting
+        service-account tokens each lets the subject run code as any service account in the namespace.""",
     remediation="Remove these permissions from roles bound to applications; keep them for operators only.",
     bad='rules: [{apiGroups: [""], resources: ["pods/exec"], verbs: ["create"]}]',
     good='rules: [{apiGroups: [""], resources: ["pods"], verbs: ["get", "list"]}]',
     references=(f"{CIS} 5.1.4",),
 )
 def rbac_workload_escalation(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
-    escalating = {"pods/exec", "pods/attach", "pods", "deployments", "daemonsets", "statefulsets", "jobs",
-                  "cronjobs", "serviceaccounts/token"}
+    aggregated = _aggregated_into(obj) if obj.kind == "ClusterRole" else ""
     for index, rule in _rbac_rules(obj):
         verbs = set(_listed(rule, "verbs"))
-        hit = sorted(set(_listed(rule, "resources")) & escalating)
-        if hit and verbs & {"create", "*"}:
-            yield Hit(obj.at("rules", index, "resources"), f"{obj.ref} can create {', '.join(hit)}")
+        hits = [resource for resource in _listed(rule, "resources") if verbs & ESCALATING.get(resource, frozenset())]
+        if not hits:
+            continue
+        granted = "/".join(sorted(verbs & frozenset().union(*(ESCALATING[resource] for resource in hits))))
+        message = f"{obj.ref} can {granted} {', '.join(hits)}"
+        if aggregated:  # part of a user-facing role such as `edit`: expected there, still worth knowing
+            yield Hit(obj.at("rules", index, "resources"), f"{message} (aggregated into the `{aggregated}` role)",
+                      severity=Severity.LOW)
+        else:
+            yield Hit(obj.at("rules", index, "resources"), message)

@@ -1,0 +1,43 @@
+"""Kubernetes rules -> benchmark categories (see CATEGORIES.md next to the labelled split)."""
+
+CATEGORIES: dict[str, object] = {
+    "KUBE-001": ["k8s.privileged"],
+    "KUBE-002": ["k8s.priv_escalation"],
+    "KUBE-003": ["k8s.run_as_root"],
+    "KUBE-004": ["k8s.caps_added"],
+    "KUBE-005": ["k8s.caps_not_dropped"],
+    "KUBE-006": ["k8s.host_namespace"],
+    "KUBE-007": ["k8s.host_namespace"],
+    "KUBE-008": ["k8s.host_namespace"],
+    "KUBE-009": ["k8s.host_path"],
+    "KUBE-010": ["k8s.rw_rootfs"],
+    "KUBE-011": ["k8s.cpu_limits"],
+    "KUBE-012": ["k8s.memory_limits"],
+    "KUBE-013": ["k8s.cpu_requests"],
+    "KUBE-015": ["k8s.sa_token_automount"],
+    "KUBE-016": ["k8s.default_sa"],
+    "KUBE-017": ["k8s.image_latest_tag"],
+    "KUBE-018": ["k8s.image_no_digest"],
+    "KUBE-019": ["k8s.service_exposed"],
+    "KUBE-020": ["k8s.netpol"],
+    "KUBE-021": ["k8s.rbac_overprivileged"],
+    "KUBE-022": ["k8s.rbac_overprivileged"],
+    "KUBE-023": ["k8s.rbac_overprivileged"],
+    "KUBE-024": ["k8s.secrets_env"],
+    "KUBE-025": ["k8s.seccomp"],
+    "KUBE-026": ["k8s.apparmor"],
+    "KUBE-028": ["k8s.rbac_overprivileged"],
+    "MLS-K8S-001": ["k8s.privileged"],
+    "MLS-K8S-003": ["k8s.host_path"],
+    "MLS-K8S-004": ["k8s.host_namespace"],
+    "MLS-K8S-006": ["k8s.host_namespace"],
+    "MLS-K8S-007": ["k8s.caps_added"],
+    "MLS-K8S-009": lambda f: ["k8s.priv_escalation"] if f["path"].endswith("allowPrivilegeEscalation")
+    else ["k8s.run_as_root"],
+    "MLS-K8S-010": ["k8s.sa_token_automount"],
+    "MLS-K8S-011": lambda f: ["k8s.memory_limits"] if f["path"].endswith("memory") else [],
+    "MLS-K8S-012": ["k8s.image_no_digest"],
+    "MLS-NET-001": ["k8s.service_exposed"],
+}
+
+
