@@ -49,8 +49,12 @@ def expand_vars(text: str, env: dict[str, EnvVar]) -> str:
     return _VAR_REF.sub(replace, text)
 
 
+_SHELL_COMMENT = re.compile(r"(^|[ \t;&|])#[^\n]*", re.MULTILINE)
+
+
 def _split_script(script: str) -> list[str]:
-    script = script.replace("\\\n", " ")
+    # A "#" starting a word starts a comment; inside a word (a URL fragment) it does not.
+    script = _SHELL_COMMENT.sub(r"\1", script.replace("\\\n", " "))
     try:
         lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
         lexer.whitespace_split = True

@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from servegate.sources.located import Path, get_path
+from servegate.findings import Location
+from servegate.sources.located import Path, format_path, get_path, line_within_scalar, span_of
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -21,9 +22,12 @@ class K8sObject:
     api_version: str
     name: str
     namespace: str  # as written; "" when the manifest leaves it to the deploy-time default
+    origin: str = ""  # the Terraform address, for objects declared through kubernetes_* resources
 
     @property
     def ref(self) -> str:
+        if self.origin:
+            return self.origin
         if self.namespace:
             return f"{self.kind}/{self.namespace}/{self.name}"
         return f"{self.kind}/{self.name}"
@@ -41,6 +45,15 @@ class K8sObject:
 
     def get(self, *steps: str | int, default: Any = None) -> Any:
         return get_path(self.data, steps, default)
+
+    def locate(self, path: Path, scalar_line: int | None = None) -> Location:
+        """The source region of ``path`` (absolute within the document), as precise as the source allows."""
+        span, _ = span_of(self.doc, path)
+        relative = format_path(path[len(self.base):] if path[: len(self.base)] == self.base else path)
+        if scalar_line is not None:
+            line = line_within_scalar(self.doc, path, scalar_line)
+            return Location(self.file, line, 1, line, 0, relative)
+        return Location(self.file, span[0], span[1], span[2], span[3], relative)
 
     @property
     def labels(self) -> dict:

@@ -26,9 +26,15 @@ FINGERPRINTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "streamlit": (("streamlit",), ("streamlit",)),
     "tensorboard": (("tensorboard",), ("tensorboard",)),
     "langflow": (("langflow",), ("langflow",)),
-    "kserve": (("kserve/", "kfserving/"), ()),
-    "seldon": (("seldonio/",), ()),
+    "kserve": (("kserve/sklearnserver", "kserve/xgbserver", "kserve/lgbserver", "kserve/pmmlserver",
+                "kserve/paddleserver", "kserve/huggingfaceserver", "kserve/torchserve-kfs", "kserve/custom-model",
+                "kfserving/sklearnserver", "kfserving/xgbserver"), ()),
+    "seldon": (("seldonio/mlserver", "seldonio/sklearnserver", "seldonio/xgboostserver", "seldonio/mlflowserver",
+                "seldonio/tfserving-proxy", "seldonio/seldon-core-s2i", "seldonio/triton"), ()),
 }
+# Images of controllers and web front-ends whose names contain a server's name but serve no model.
+NOT_SERVERS = ("web-app", "controller", "operator", "webhook", "storage-initializer", "kserve/agent", "kserve/router",
+               "seldon-core-executor")
 
 # Default ports by server: port -> role ("inference", "admin", "metrics", "control").
 PORTS: dict[str, dict[int, str]] = {
@@ -62,6 +68,8 @@ WELL_KNOWN_ADMIN_PORTS: dict[int, str] = {
 def identify(container: Container) -> frozenset[str]:
     """The servers a container runs, from its image and its command line."""
     image = container.image.lower()
+    if any(fragment in image for fragment in NOT_SERVERS):
+        return frozenset()
     found = set()
     for server, (images, programs) in FINGERPRINTS.items():
         if any(fragment in image for fragment in images):

@@ -163,8 +163,12 @@ class Container:
 
     @property
     def requests_gpu(self) -> bool:
-        names = list(self.resources("limits")) + list(self.resources("requests"))
-        return any(isinstance(n, str) and n.startswith(GPU_RESOURCE_PREFIXES) for n in names)
+        """Asks the device plugin for an accelerator (a quantity of 0 asks for none)."""
+        for section in ("limits", "requests"):
+            for name, quantity in self.resources(section).items():
+                if isinstance(name, str) and name.startswith(GPU_RESOURCE_PREFIXES) and str(quantity).strip() not in ("0", ""):
+                    return True
+        return False
 
     def security(self, field: str) -> tuple[Any, Path | None]:
         """A securityContext field as the kubelet applies it: the container's, else the pod's."""
@@ -231,6 +235,14 @@ def _environment(container: Container) -> dict[str, EnvVar]:
         if "value" in entry:
             value = expand_known(_text(entry.get("value")), env)
             env[name] = EnvVar(name, value, container.at("env", index, "value"), obj.file, "value", obj.doc)
+            continue
+        ref = entry.get("valueFrom", {}).get("configMapKeyRef") if isinstance(entry.get("valueFrom"), dict) else None
+        configmap = container.pod.inventory.find("ConfigMap", obj.effective_namespace, str(ref.get("name"))) \
+            if isinstance(ref, dict) else None
+        data = configmap.get("data") if configmap is not None else None
+        if configmap is not None and isinstance(data, dict) and ref.get("key") in data:
+            env[name] = EnvVar(name, _text(data[ref["key"]]), configmap.at("data", ref["key"]), configmap.file,
+                               "configmap", configmap.doc)
         else:
             env[name] = EnvVar(name, None, path, obj.file, _value_from_kind(entry.get("valueFrom")), obj.doc)
     return env
@@ -294,7 +306,9 @@ def _templates(obj: K8sObject) -> Iterator[Template]:
         yield ("template", "spec"), ("template", "metadata"), "", ()
     elif kind == "CronJob":
         yield _template_at(("spec", "jobTemplate", "spec"))
-    elif kind in ("InferenceService", "LLMInferenceService"):
+    elif kind == "LLMInferenceService":
+        yield from _llm_inference_service(data)
+    elif kind == "InferenceService":
         for component in KSERVE_COMPONENTS:
             if isinstance(get_path(data, ("spec", component)), dict):
                 yield ("spec", component), None, component, ("spec", component)
@@ -316,6 +330,14 @@ def _templates(obj: K8sObject) -> Iterator[Template]:
                 yield prefix + ("spec",), prefix + ("metadata",), part, prefix
     elif kind.endswith("Job") and isinstance(get_path(data, ("spec",)), dict):
         yield from _training_job(data)
+
+
+def _llm_inference_service(data: dict) -> Iterator[Template]:
+    """KServe LLMInferenceService: ``spec.template`` and ``spec.worker`` pods, and the same under ``prefill``."""
+    for prefix, role in ((("spec",), "decode"), (("spec", "prefill"), "prefill")):
+        for part in ("template", "worker"):
+            if isinstance(get_path(data, prefix + (part,)), dict):
+                yield prefix + (part,), None, f"{role} {part}", prefix
 
 
 def _seldon(data: dict) -> Iterator[Template]:
