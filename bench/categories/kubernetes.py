@@ -37,7 +37,7 @@ CATEGORIES: dict[str, object] = {
     "MLS-K8S-010": ["k8s.sa_token_automount"],
     "MLS-K8S-011": lambda f: ["k8s.memory_limits"] if f["path"].endswith("memory") else [],
     "MLS-K8S-012": ["k8s.image_no_digest"],
-    "MLS-NET-001": ["k8s.service_exposed"],
+    "MLS-NET-001": lambda f: [] if f["path"].endswith("hostPort") else ["k8s.service_exposed"],
 }
 
 
