@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from servegate.findings import Location
 from servegate.sources.located import Path, format_path, get_path, line_within_scalar, span_of
+
+if TYPE_CHECKING:
+    from servegate.model.kustomize import KustomizeIndex
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -111,6 +115,8 @@ class Inventory:
     objects: list[K8sObject] = field(default_factory=list)
     _by_kind: dict[str, list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
     _by_name: dict[tuple[str, str, str], K8sObject] = field(default_factory=dict)
+    _by_kind_name: dict[tuple[str, str], list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
+    _kustomize: Any = None
 
     @classmethod
     def of(cls, objects: Iterable[K8sObject]) -> Inventory:
@@ -119,6 +125,7 @@ class Inventory:
             inv.objects.append(obj)
             inv._by_kind[obj.kind].append(obj)
             inv._by_name.setdefault((obj.kind, obj.effective_namespace, obj.name), obj)
+            inv._by_kind_name[(obj.kind, obj.name)].append(obj)
         return inv
 
     def of_kind(self, *kinds: str) -> list[K8sObject]:
@@ -128,3 +135,52 @@ class Inventory:
 
     def find(self, kind: str, namespace: str, name: str) -> K8sObject | None:
         return self._by_name.get((kind, namespace or "default", name))
+
+    def named(self, kind: str, name: str) -> list[K8sObject]:
+        """Every object of that kind and name, whatever its namespace or file."""
+        return self._by_kind_name.get((kind, name), [])
+
+    @property
+    def kustomize(self) -> KustomizeIndex:
+        if self._kustomize is None:
+            from servegate.model.kustomize import KustomizeIndex
+
+            self._kustomize = KustomizeIndex.of(self.of_kind("Kustomization", "Component"))
+        return self._kustomize
+
+    def namespace_of(self, obj: K8sObject) -> str:
+        """The namespace an object will live in, when its manifest or its Kustomization says; else ""."""
+        return obj.namespace or self.kustomize.namespace(obj.file)
+
+    def is_patch(self, obj: K8sObject) -> bool:
+        """A Kustomize patch, not a whole object: listed as a patch, or an apps/v1 workload without selector."""
+        if obj.file in self.kustomize.patch_files:
+            return True
+        return obj.kind in APPS_KINDS and obj.api_version == "apps/v1" and isinstance(obj.get("spec"), dict) and \
+            obj.get("spec", "selector") is None
+
+    def deployed_together(self, obj: K8sObject, other: K8sObject) -> int:
+        """How surely two objects of a repository are deployed together (0: no reason to think so)."""
+        if obj.file == other.file:
+            return 4
+        if posixpath.dirname(obj.file) == posixpath.dirname(other.file):
+            return 3
+        nearest = self.kustomize.nearest(obj.file)
+        if nearest is not None and self.kustomize.reaches(nearest, other.file):
+            return 2
+        level = posixpath.dirname(obj.file).count("/") + 1 if posixpath.dirname(obj.file) else 0
+        if level >= 2 and _shared_folders(obj.file, other.file) >= level - 1:  # config/manager and config/rbac
+            return 1
+        return 0
+
+
+APPS_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+def _shared_folders(a: str, b: str) -> int:
+    shared = 0
+    for x, y in zip(posixpath.dirname(a).split("/"), posixpath.dirname(b).split("/")):
+        if x != y:
+            break
+        shared += 1
+    return shared

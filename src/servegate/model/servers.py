@@ -66,7 +66,11 @@ WELL_KNOWN_ADMIN_PORTS: dict[int, str] = {
 
 
 def identify(container: Container) -> frozenset[str]:
-    """The servers a container runs, from its image and its command line."""
+    """The servers a container runs, from its image and its command line (memoised on the container)."""
+    return container.servers
+
+
+def fingerprint(container: Container) -> frozenset[str]:
     image = container.image.lower()
     if any(fragment in image for fragment in NOT_SERVERS):
         return frozenset()

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from servegate.model.cmdline import Argv, EnvVar, expand_vars
 from servegate.model.k8s import Inventory, K8sObject
+from servegate.model.servers import fingerprint
 from servegate.sources.located import Path, get_path
 
 TEMPLATE_KINDS = frozenset(
@@ -43,7 +44,7 @@ class PodSpec:
     group_path: Path  # the CRD section that produced the pod (holds rayStartParams, traffic, ...)
     inventory: Inventory
 
-    @property
+    @cached_property
     def spec(self) -> dict:
         value = get_path(self.obj.doc, self.path)
         return value if isinstance(value, dict) else {}
@@ -112,13 +113,11 @@ class PodSpec:
     @cached_property
     def is_inference(self) -> bool:
         """Serves or hosts models: an ML CRD, a GPU request, an NVIDIA runtime or a model-server image."""
-        from servegate.model.servers import identify
-
         if self.ml_kind:
             return True
         if "nvidia" in str(self.get("runtimeClassName") or "").lower():
             return True
-        return any(c.requests_gpu or identify(c) for c in self.containers)
+        return any(c.requests_gpu or c.servers for c in self.containers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,7 +127,7 @@ class Container:
     init: bool
     default_name: str = ""
 
-    @property
+    @cached_property
     def spec(self) -> dict:
         value = get_path(self.pod.obj.doc, self.path)
         return value if isinstance(value, dict) else {}
@@ -195,6 +194,26 @@ class Container:
             elif isinstance(values, str):  # not valid Kubernetes, but common in CRD shorthands
                 items.append((values, self.at(key)))
         return Argv.build(items, self.env)
+
+    @cached_property
+    def servers(self) -> frozenset[str]:
+        """The model servers or ML applications this container runs (see ``servers.identify``)."""
+        return fingerprint(self)
+
+    @property
+    def is_fragment(self) -> bool:
+        """Completed elsewhere, so a missing setting may not be missing: a KServe model-format shorthand
+        (merged with its ServingRuntime's container), a container without an image (completed by a patch
+        or a controller), or a container of a Kustomize patch that the patched object already has."""
+        if self.default_name or not self.spec.get("image"):
+            return True
+        inventory = self.pod.inventory
+        if not inventory.is_patch(self.obj):
+            return False
+        bases = [o for o in inventory.named(self.obj.kind, self.obj.name) if not inventory.is_patch(o)]
+        # A container the patched object lacks is a whole new one (a sidecar), not a fragment.
+        return not bases or any(other.name == self.name for base in bases for pod in pod_specs(base, inventory)
+                                for other in pod.containers)
 
     def mounts(self) -> Iterator[tuple[int, dict]]:
         mounts = self.get("volumeMounts")

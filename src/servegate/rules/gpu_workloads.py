@@ -107,12 +107,6 @@ def _generic(rule: Rule, *args: object) -> Iterator[Hit]:
     yield from rule.check(*args)
 
 
-def _complete(c: Container) -> bool:
-    """Whether a setting missing from the container is really missing (not a patch, shorthand or stub)."""
-    helper = getattr(generic, "_complete", None)
-    return helper(c) if helper is not None else bool(c.spec.get("image")) and not c.default_name
-
-
 def _env_owner(c: Container, var: EnvVar) -> K8sObject | None:
     """The ConfigMap holding an ``envFrom`` variable, when it is not the container's own object."""
     if var.doc is c.obj.doc and var.path[: len(c.obj.base)] == c.obj.base:
@@ -899,7 +893,7 @@ def inference_limits(c: Container) -> Iterator[Hit]:
 
 def _probe_hits(c: Container, label: str) -> Iterator[Hit]:
     pod = c.pod
-    if c.init or pod.obj.kind not in PROBE_KINDS or pod.role == "workerTemplate" or not _complete(c):
+    if c.init or pod.obj.kind not in PROBE_KINDS or pod.role == "workerTemplate" or c.is_fragment:
         return
     servers = identify(c) & SERVING_SERVERS
     if not servers and not (c.requests_gpu and container_ports(c)):

@@ -11,9 +11,7 @@ container, which is checked on its own). Settings they do contain are still chec
 
 from __future__ import annotations
 
-import posixpath
 import re
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
@@ -49,13 +47,16 @@ BASELINE_CAPABILITIES = frozenset(
     {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP",
      "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 )
-APPS_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 SERVING_RUNTIME_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime"})
 
 
 def _templated(value: Any) -> bool:
     """A value still holding template or envsubst syntax: known only at deploy time."""
     return isinstance(value, str) and ("$" in value or "{{" in value)
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _caps(container: Container, key: str) -> list[tuple[int, str]]:
@@ -68,131 +69,6 @@ def _is_windows(pod: PodSpec, container: Container | None = None) -> bool:
     if pod.get("os", "name") == "windows" or pod.get("securityContext", "windowsOptions") is not None:
         return True
     return container is not None and container.get("securityContext", "windowsOptions") is not None
-
-
-# --- Kustomize: which files are patches, and which `images:` overrides reach a manifest -------------
-
-KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
-
-
-@dataclass
-class _Kustomize:
-    """What the Kustomizations of the scan (those with apiVersion and kind) say about other files."""
-
-    kustomizations: list[K8sObject] = field(default_factory=list)
-    patch_files: set[str] = field(default_factory=set)
-    reach: dict[int, frozenset[str]] = field(default_factory=dict)  # id(kustomization) -> included paths
-    images: list[tuple[K8sObject, int, dict]] = field(default_factory=list)  # (kustomization, index, entry)
-    _reaching: dict[str, list[K8sObject]] = field(default_factory=dict)
-
-    def reaches(self, kustomization: K8sObject, file: str) -> bool:
-        return any(file == p or file.startswith(p + "/") for p in self.reach.get(id(kustomization), ()))
-
-    def reaching(self, file: str) -> list[K8sObject]:
-        """The Kustomizations whose build includes ``file``, innermost (deepest folder) first."""
-        if file not in self._reaching:
-            found = [k for k in self.kustomizations if self.reaches(k, file)]
-            self._reaching[file] = sorted(found, key=lambda k: -_depth(k.file))
-        return self._reaching[file]
-
-    def nearest(self, file: str) -> K8sObject | None:
-        reaching = self.reaching(file)
-        return reaching[0] if reaching else None
-
-    def namespace(self, file: str) -> str:
-        """The namespace the innermost Kustomization that sets one gives the objects of ``file``."""
-        return next((str(k.get("namespace")) for k in self.reaching(file)
-                     if isinstance(k.get("namespace"), str) and k.get("namespace")), "")
-
-
-def _depth(file: str) -> int:
-    """How many folders deep a file of the scan sits."""
-    folder = posixpath.dirname(file)
-    return folder.count("/") + 1 if folder else 0
-
-
-_KUSTOMIZE_CACHE: list[Any] = [None, None]  # [inventory, index]: the scan being evaluated
-
-
-def _kustomize(inventory: Inventory) -> _Kustomize:
-    if _KUSTOMIZE_CACHE[0] is inventory:
-        return _KUSTOMIZE_CACHE[1]
-    index = _Kustomize()
-    kustomizations = [o for o in inventory.of_kind("Kustomization", "Component")
-                      if o.group == KUSTOMIZE_GROUP and o.base == ()]
-    by_dir: dict[str, list[K8sObject]] = {}
-    direct: dict[int, list[str]] = {}
-    for k in kustomizations:
-        folder = posixpath.dirname(k.file)
-        by_dir.setdefault(folder, []).append(k)
-
-        def local(entry: Any) -> str | None:
-            if not isinstance(entry, str) or not entry or "\n" in entry or "://" in entry or \
-                    entry.startswith(("github.com/", "git@")):
-                return None
-            return posixpath.normpath(posixpath.join(folder, entry))
-
-        direct[id(k)] = [p for key in ("resources", "bases", "components")
-                         for p in map(local, _as_list(k.get(key))) if p]
-        for entry in _as_list(k.get("patchesStrategicMerge")):
-            if (path := local(entry)) is not None:
-                index.patch_files.add(path)
-        for key in ("patches", "patchesJson6902"):
-            for entry in _as_list(k.get(key)):
-                if isinstance(entry, dict) and (path := local(entry.get("path"))) is not None:
-                    index.patch_files.add(path)
-        for i, entry in enumerate(_as_list(k.get("images"))):
-            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                index.images.append((k, i, entry))
-
-    def reach(k: K8sObject, seen: frozenset[int]) -> frozenset[str]:
-        if id(k) in index.reach:
-            return index.reach[id(k)]
-        paths = set(direct[id(k)])
-        for path in direct[id(k)]:
-            for inner in by_dir.get(path, ()):
-                if id(inner) not in seen:
-                    paths |= reach(inner, seen | {id(inner)})
-        index.reach[id(k)] = frozenset(paths)
-        return index.reach[id(k)]
-
-    for k in kustomizations:
-        reach(k, frozenset({id(k)}))
-    index.kustomizations = kustomizations
-    _KUSTOMIZE_CACHE[:] = [inventory, index]
-    return index
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _is_patch(obj: K8sObject, inventory: Inventory) -> bool:
-    """A Kustomize patch, not a whole object: listed as a patch, or an apps/v1 workload without selector."""
-    if obj.file in _kustomize(inventory).patch_files:
-        return True
-    return obj.kind in APPS_KINDS and obj.api_version == "apps/v1" and isinstance(obj.get("spec"), dict) and \
-        obj.get("spec", "selector") is None
-
-
-def _complete(c: Container) -> bool:
-    """Whether a missing setting in this container is really missing (see the module docstring)."""
-    if c.default_name or not c.spec.get("image"):
-        return False
-    return not _is_patch(c.obj, c.pod.inventory) or _added_by_patch(c)
-
-
-def _added_by_patch(c: Container) -> bool:
-    """A patch container that the patched object lacks: a whole new container (a sidecar), not a fragment."""
-    inventory = c.pod.inventory
-    bases = [o for o in inventory.of_kind(c.obj.kind) if o.name == c.obj.name and not _is_patch(o, inventory)]
-    return bool(bases) and not any(other.name == c.name for base in bases for pod in pod_specs(base, inventory)
-                                   for other in pod.containers)
-
-
-def _namespace_of(obj: K8sObject, inventory: Inventory) -> str:
-    """The namespace an object will live in, when the manifest or its Kustomization says; else ""."""
-    return obj.namespace or _kustomize(inventory).namespace(obj.file)
 
 
 def _ephemeral(c: Container) -> bool:
@@ -249,7 +125,7 @@ def privilege_escalation(c: Container) -> Iterator[Hit]:
     elif _templated(value):
         yield Hit(path, f"{c.display} sets allowPrivilegeEscalation to `{value}`, known only at deploy time",
                   confidence=Confidence.LOW)
-    elif _complete(c):
+    elif not c.is_fragment:
         yield Hit(path, f"{c.display} does not set allowPrivilegeEscalation: false, so setuid binaries and file "
                         "capabilities can raise its privileges")
 
@@ -284,7 +160,7 @@ def run_as_root(c: Container) -> Iterator[Hit]:
     elif non_root is False and non_root_path is not None:
         yield Hit(non_root_path, f"{c.display} sets runAsNonRoot: false and no non-zero runAsUser: it runs as "
                                  "whatever user the image names, usually root")
-    elif _complete(c):
+    elif not c.is_fragment:
         yield Hit(non_root_path or c.at("securityContext", "runAsNonRoot"),
                   f"{c.display} may run as root: neither it nor its pod sets runAsNonRoot: true or a non-zero "
                   "runAsUser")
@@ -334,7 +210,7 @@ def capabilities_not_dropped(c: Container) -> Iterator[Hit]:
     if dropped:
         yield Hit(c.at("securityContext", "capabilities", "drop"),
                   f"{c.display} drops {', '.join(dropped)} but neither ALL nor NET_RAW")
-    elif _complete(c):
+    elif not c.is_fragment:
         yield Hit(c.at("securityContext", "capabilities", "drop"),
                   f"{c.display} does not drop ALL capabilities: it keeps the runtime defaults, NET_RAW included")
 
@@ -435,7 +311,7 @@ def writable_root_filesystem(c: Container) -> Iterator[Hit]:
                   confidence=Confidence.LOW)
     elif value is False:
         yield Hit(path, f"{c.display} sets readOnlyRootFilesystem: false")
-    elif _complete(c):
+    elif not c.is_fragment:
         yield Hit(path, f"{c.display} does not set readOnlyRootFilesystem: true")
 
 
@@ -462,7 +338,7 @@ def _resource_rule(section: str, resource: str, rule_id: str, severity: Severity
     def check(c: Container) -> Iterator[Hit]:
         # Init containers run alone before the others; ephemeral containers cannot have resources;
         # KServe shorthands, image-less containers and patches take resources from elsewhere.
-        if c.init or _ephemeral(c) or not _complete(c):
+        if c.init or _ephemeral(c) or c.is_fragment:
             return
         if c.resources(section).get(resource) not in (None, ""):
             return
@@ -480,46 +356,18 @@ missing_cpu_request = _resource_rule("requests", "cpu", "KUBE-013", Severity.LOW
 missing_memory_request = _resource_rule("requests", "memory", "KUBE-014", Severity.LOW)
 
 
-def _folder_depth(a: str, b: str) -> int:
-    """How many leading folders two files share."""
-    parts_a, parts_b = posixpath.dirname(a).split("/"), posixpath.dirname(b).split("/")
-    depth = 0
-    for x, y in zip(parts_a, parts_b):
-        if x != y:
-            break
-        depth += 1
-    return depth
-
-
-def _same_deployment(obj: K8sObject, other: K8sObject, inventory: Inventory) -> int:
-    """How surely two objects of a repository are deployed together (0: no reason to think so)."""
-    if obj.file == other.file:
-        return 4
-    if posixpath.dirname(obj.file) == posixpath.dirname(other.file):
-        return 3
-    index = _kustomize(inventory)
-    nearest = index.nearest(obj.file)
-    if nearest is not None and index.reaches(nearest, other.file):
-        return 2
-    # sibling folders of one component (config/manager and config/rbac)
-    depth = _depth(obj.file)
-    if depth >= 2 and _folder_depth(obj.file, other.file) >= depth - 1:
-        return 1
-    return 0
-
-
 def _service_account(pod: PodSpec) -> K8sObject | None:
     """The ServiceAccount object the pod runs as, when the scan holds it next to the pod.
 
     A repository can define one name many times (samples, overlays); the definition deployed with the
     pod is the nearest one. The implicit `default` account is only taken from the pod's own folder.
     """
-    name, namespace = pod.service_account, _namespace_of(pod.obj, pod.inventory)
+    name, namespace = pod.service_account, pod.inventory.namespace_of(pod.obj)
     best, best_score = None, 0
-    for account in pod.inventory.of_kind("ServiceAccount"):
-        if account.name != name or not _same_namespace(_namespace_of(account, pod.inventory), namespace):
+    for account in pod.inventory.named("ServiceAccount", name):
+        if not _same_namespace(pod.inventory.namespace_of(account), namespace):
             continue
-        score = _same_deployment(pod.obj, account, pod.inventory)
+        score = pod.inventory.deployed_together(pod.obj, account)
         if score > best_score and (name != "default" or score >= 3):
             best, best_score = account, score
     return best
@@ -569,7 +417,7 @@ def token_automount(pod: PodSpec) -> Iterator[Hit]:
                   f"{pod.display} sets automountServiceAccountToken to `{setting}`, known only at deploy time",
                   confidence=Confidence.LOW)
         return
-    if _is_patch(pod.obj, pod.inventory):
+    if pod.inventory.is_patch(pod.obj):
         return
     account = _service_account(pod)
     if account is None:
@@ -646,7 +494,7 @@ def _placeholder_image(image: str) -> bool:
 
 def _kustomized_images(c: Container) -> list[tuple[str, K8sObject]]:
     """The image as rewritten by each Kustomization `images:` entry whose build includes this manifest."""
-    index = _kustomize(c.pod.inventory)
+    index = c.pod.inventory.kustomize
     if not index.images:
         return []
     repository = image_repository(c.image)
@@ -806,13 +654,13 @@ def _cilium_selects(selector: Any, labels: dict, namespace: str) -> bool:
 
 def _policy_selects(policy: K8sObject, pod: PodSpec, labels: dict) -> bool:
     """Whether a network policy of any common flavour applies to pods with these labels."""
-    kind, group, namespace = policy.kind, policy.group, _namespace_of(pod.obj, pod.inventory)
+    kind, group, namespace = policy.kind, policy.group, pod.inventory.namespace_of(pod.obj)
     if kind in ("NetworkPolicy", "CiliumNetworkPolicy"):
-        policy_namespace = _namespace_of(policy, pod.inventory)
+        policy_namespace = pod.inventory.namespace_of(policy)
         if policy_namespace and namespace:
             if policy_namespace != namespace:
                 return False
-        elif _same_deployment(pod.obj, policy, pod.inventory) == 0:
+        elif pod.inventory.deployed_together(pod.obj, policy) == 0:
             return False  # the namespace is chosen at deploy time: only a policy deployed with the pod counts
     spec = policy.get("spec")
     if kind == "NetworkPolicy" and group == "networking.k8s.io":
@@ -853,7 +701,7 @@ def pod_without_network_policy(pod: PodSpec) -> Iterator[Hit]:
         return
     if pod.get("hostNetwork") is True:
         return  # KUBE-006 already says it: NetworkPolicy does not apply to host-network pods
-    if _is_patch(pod.obj, pod.inventory):
+    if pod.inventory.is_patch(pod.obj):
         return
     labels = _pod_labels(pod)
     for policy in pod.inventory.of_kind(*POLICY_KINDS):
@@ -861,7 +709,7 @@ def pod_without_network_policy(pod: PodSpec) -> Iterator[Hit]:
             return
     yield Hit(pod.meta_path + ("labels",) if pod.meta_path else pod.path,
               f"{pod.display} is not selected by any NetworkPolicy in namespace "
-              f"`{_namespace_of(pod.obj, pod.inventory) or 'default'}`: "
+              f"`{pod.inventory.namespace_of(pod.obj) or 'default'}`: "
               "every pod in the cluster can reach it and it can connect anywhere")
 
 
@@ -1042,7 +890,7 @@ def seccomp(c: Container) -> Iterator[Hit]:
         yield Hit(c.at("securityContext", "seccompProfile"),
                   f"{c.display} has seccomp annotation `{annotation}` and no seccompProfile: every system call "
                   "is allowed")
-    elif _complete(c):
+    elif not c.is_fragment:
         yield Hit(c.at("securityContext", "seccompProfile"),
                   f"{c.display} has no seccomp profile (neither it nor its pod sets seccompProfile), so it runs "
                   "Unconfined unless the kubelet defaults to RuntimeDefault")
