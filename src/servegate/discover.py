@@ -14,7 +14,6 @@ SKIPPED_DIRS = frozenset(
      ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode"}
 )
 KIND_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".tf": "terraform", ".tfvars": "terraform"}
-UNSUPPORTED_KINDS = {"terraform": "Terraform is not evaluated by this version"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +47,10 @@ def _in_helm_templates(directory: Path, cache: dict[Path, bool]) -> bool:
 
 def classify(path: Path, root: Path, chart_cache: dict[Path, bool] | None = None) -> SourceFile | Skipped:
     display = _display(path, root)
-    kind = "terraform" if path.name.endswith(".tf.json") else KIND_BY_SUFFIX.get(path.suffix.lower(), "")
+    terraform_json = path.name.endswith((".tf.json", ".tfvars.json"))
+    kind = "terraform" if terraform_json else KIND_BY_SUFFIX.get(path.suffix.lower(), "")
     if not kind:
         return Skipped(display, "not an infrastructure-as-code file")
-    if kind in UNSUPPORTED_KINDS:
-        return Skipped(display, UNSUPPORTED_KINDS[kind])
     if kind == "yaml" and _in_helm_templates(path.parent, {} if chart_cache is None else chart_cache):
         return Skipped(display, "Helm chart template (needs rendering, not plain YAML)")
     return SourceFile(path, display, kind)

@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Iterable
 
 from servegate.discover import SourceFile, discover, scan_root
-from servegate.findings import Finding, InputError, Location, Related, Severity, Skipped
+from servegate.findings import Finding, InputError, Related, Severity, Skipped
 from servegate.model.k8s import UNREAD_KINDS, Inventory, K8sObject, is_wanted_document, objects_in
+from servegate.model.terraform.inventory import TfInventory
+from servegate.model.terraform.kubernetes import as_kubernetes_object
+from servegate.model.terraform.plan import PlanResource, looks_like_plan, merge_plan, plan_resources
+from servegate.model.terraform.values import VariableInputs
 from servegate.model.workloads import pod_specs
 from servegate.rules import REGISTRY
-from servegate.rules.base import Hit, Rule, Scope
-from servegate.sources.located import format_path, line_within_scalar, span_of
+from servegate.rules.base import Hit, Located, Rule, Scope
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
 
 DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
@@ -21,6 +24,7 @@ DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
 @dataclass(frozen=True)
 class ScanOptions:
     rules: tuple[Rule, ...] = tuple(REGISTRY)
+    terraform: VariableInputs = field(default_factory=lambda: VariableInputs())
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     follow_outside_links: bool = False
     exclude: tuple[str, ...] = ()  # glob patterns on paths relative to the scan root
@@ -82,25 +86,49 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     files, skipped = discover(paths, root, options.follow_outside_links, options.exclude)
     result = ScanResult(root=root, skipped=skipped, rules=options.rules)
     objects: list[K8sObject] = []
+    terraform_files: list[tuple[Path, str, str]] = []
+    planned: list[PlanResource] = []
     for source in files:
         text = read_text(source, options.max_file_size)
         if isinstance(text, InputError):
             result.errors.append(text)
             continue
+        result.files_scanned += 1
+        if source.kind == "terraform":
+            terraform_files.append((source.path, source.display, text))
+            continue
+        if source.kind == "json" and looks_like_plan(text):
+            documents, error = load_json_documents(text)
+            planned.extend(r for d in documents for r in plan_resources(source.display, d.data))
+            if error:
+                result.errors.append(InputError(source.display, error.line, error.message))
+            continue
         loaded, error = load_objects(source, text)
         objects.extend(loaded)
-        result.files_scanned += 1
         if error:
             result.errors.append(error)
-    result.objects = len(objects)
-    findings, rule_errors = evaluate(Inventory.of(objects), options.rules)
+    tf_inventory = TfInventory(planned)
+    if terraform_files:
+        from servegate.model.terraform.loading import load_terraform  # tree-sitter only when needed
+
+        try:
+            terraform = load_terraform(terraform_files, options.terraform, lambda p: p.read_text(encoding="utf-8"))
+            result.errors.extend(terraform.errors)
+            tf_inventory = TfInventory(merge_plan(list(terraform.project.resources()), planned))
+        except Exception as exc:  # noqa: BLE001 - report, and keep the Kubernetes results
+            result.errors.append(InputError("<terraform>", 0, f"internal error evaluating Terraform: "
+                                                             f"{type(exc).__name__}: {exc}"))
+        objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
+    result.objects = len(objects) + len(tf_inventory.resources)
+    findings, rule_errors = evaluate(Inventory.of(objects), options.rules, tf_inventory)
     result.findings = findings
     result.errors.extend(rule_errors)
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result
 
 
-def evaluate(inventory: Inventory, rules: Iterable[Rule]) -> tuple[list[Finding], list[InputError]]:
+def evaluate(inventory: Inventory, rules: Iterable[Rule],
+             tf_inventory: TfInventory | None = None) -> tuple[list[Finding], list[InputError]]:
     """Run every rule over the inventory; a rule that crashes is reported, never silently dropped."""
     by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
     for rule in rules:
@@ -108,7 +136,7 @@ def evaluate(inventory: Inventory, rules: Iterable[Rule]) -> tuple[list[Finding]
     findings: list[Finding] = []
     errors: list[InputError] = []
 
-    def run(rule: Rule, obj: K8sObject | None, *args: object) -> None:
+    def run(rule: Rule, obj: Located | None, *args: object) -> None:
         try:
             for hit in rule.check(*args):
                 findings.append(to_finding(rule, hit, obj))
@@ -130,29 +158,26 @@ def evaluate(inventory: Inventory, rules: Iterable[Rule]) -> tuple[list[Finding]
                         run(rule, obj, container)
     for rule in by_scope[Scope.INVENTORY]:
         run(rule, None, inventory)
+    for resource in tf_inventory.resources if tf_inventory else ():
+        for rule in by_scope[Scope.RESOURCE]:
+            if resource.type in rule.kinds:
+                run(rule, resource, resource, tf_inventory)
     return sorted(_drop_superseded(findings, rules), key=Finding.sort_key), errors
 
 
-def to_finding(rule: Rule, hit: Hit, checked: K8sObject | None) -> Finding:
+def to_finding(rule: Rule, hit: Hit, checked: Located | None) -> Finding:
     obj = hit.obj or checked
     if obj is None:
         raise ValueError(f"rule {rule.id} returned a hit without an object")
-    location = locate(obj, hit.path, hit.scalar_line)
-    related = tuple(Related(locate(r.obj, r.path), r.message) for r in hit.related)
+    related = tuple(Related(r.obj.locate(r.path), r.message) for r in hit.related)
+    provenance = getattr(obj, "provenance", None)
+    if provenance is not None:  # a Terraform value set by a variable, a tfvars file or a module call
+        related += tuple(Related(location, message) for location, message in provenance(hit.path))
     return Finding(
         rule_id=rule.id, title=rule.title, severity=hit.severity or rule.severity,
-        confidence=hit.confidence or rule.confidence, message=hit.message, location=location,
-        resource=obj.ref, related=related,
+        confidence=hit.confidence or rule.confidence, message=hit.message,
+        location=obj.locate(hit.path, hit.scalar_line), resource=obj.ref, related=related,
     )
-
-
-def locate(obj: K8sObject, path: tuple, scalar_line: int | None = None) -> Location:
-    span, _ = span_of(obj.doc, path)
-    relative = format_path(path[len(obj.base):] if path[: len(obj.base)] == obj.base else path)
-    if scalar_line is not None:
-        line = line_within_scalar(obj.doc, path, scalar_line)
-        return Location(obj.file, line, 1, line, 0, relative)
-    return Location(obj.file, span[0], span[1], span[2], span[3], relative)
 
 
 def _drop_superseded(findings: list[Finding], rules: Iterable[Rule]) -> list[Finding]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import enum
 import textwrap
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
-from servegate.findings import Confidence, Severity
-from servegate.model.k8s import K8sObject
+from servegate.findings import Confidence, Location, Severity
 from servegate.sources.located import Path
 
 
@@ -21,11 +20,23 @@ class Scope(enum.Enum):
     POD = "pod"  # check(pod: PodSpec)
     OBJECT = "object"  # check(obj: K8sObject, inventory: Inventory), for the kinds listed
     INVENTORY = "inventory"  # check(inventory: Inventory), for rules across objects
+    RESOURCE = "resource"  # check(resource: TfResource, inventory: TfInventory), for the resource types listed
+
+
+class Located(Protocol):
+    """What a hit can point into: a Kubernetes object or a Terraform resource."""
+
+    file: str
+
+    @property
+    def ref(self) -> str: ...
+
+    def locate(self, path: Path, scalar_line: int | None = None) -> Location: ...
 
 
 @dataclass(frozen=True, slots=True)
 class RelatedHit:
-    obj: K8sObject
+    obj: Located
     path: Path
     message: str
 
@@ -36,7 +47,7 @@ class Hit:
 
     path: Path
     message: str
-    obj: K8sObject | None = None
+    obj: Located | None = None
     severity: Severity | None = None  # escalation or de-escalation of the rule's default
     confidence: Confidence | None = None
     related: tuple[RelatedHit, ...] = ()
@@ -58,7 +69,7 @@ class Rule:
     bad: str = ""
     good: str = ""
     references: tuple[str, ...] = ()
-    kinds: frozenset[str] = frozenset()  # OBJECT scope: the kinds it looks at
+    kinds: frozenset[str] = frozenset()  # OBJECT scope: the kinds it looks at; RESOURCE scope: resource types
     inference_only: bool = False  # POD/CONTAINER scope: only model-serving workloads
     supersedes: tuple[str, ...] = ()  # generic rules this one replaces where both fire on one line
 

@@ -1,0 +1,1 @@
+"""Terraform, evaluated statically the way Terraform would, without running anything."""
