@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="refuse files larger than this (default: 20 MiB)")
     scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                       help="leave out paths matching this glob, relative to the scan root (repeatable)")
+    scan.add_argument("--var-file", action="append", default=[], type=Path, metavar="FILE",
+                      help="Terraform variable definitions file, applied to every root module (repeatable)")
+    scan.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                      help="Terraform variable value, applied to every root module (repeatable)")
     scan.add_argument("--follow-links", action="store_true", help="follow symbolic links leaving the scan root")
 
     rules = sub.add_parser("rules", help="list the rules")
@@ -51,6 +55,7 @@ def _split(values: list[str]) -> list[str]:
 def _scan(args: argparse.Namespace) -> int:
     from servegate.report import renderer
     from servegate.rules import BY_ID
+    from servegate.model.terraform.values import VariableInputs
     from servegate.scan import DEFAULT_MAX_FILE_SIZE, ScanOptions, exit_code, scan, select_rules
 
     try:
@@ -61,6 +66,9 @@ def _scan(args: argparse.Namespace) -> int:
     unknown = [s for s in select + ignore if not any(rule_id.startswith(s.upper()) for rule_id in BY_ID)]
     if unknown:
         return _usage(f"no rule id starts with: {', '.join(unknown)} (see `servegate rules`)")
+    bad_vars = [v for v in args.var if "=" not in v]
+    if bad_vars:
+        return _usage(f"--var takes NAME=VALUE, not {bad_vars[0]!r}")
     paths = args.paths or [Path(".")]
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
@@ -70,6 +78,7 @@ def _scan(args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE,
         follow_outside_links=args.follow_links,
         exclude=tuple(args.exclude),
+        terraform=VariableInputs(tuple(args.var_file), tuple(args.var)),
     )
     result = scan(paths, options)
     report = renderer(args.format)(result)

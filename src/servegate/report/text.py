@@ -52,8 +52,16 @@ def _finding_lines(finding: Finding, paint) -> list[str]:
         lines.append(paint(f"{'':18}-> {related.location.file}:{related.location.line} {related.message}", DIM))
     rule = BY_ID.get(finding.rule_id)
     if rule is not None:
-        lines.append(paint(f"{'':18}fix: {' '.join(rule.remediation.split())}", DIM))
+        lines.append(paint(f"{'':18}fix: {_first_sentence(rule.remediation)}", DIM))
     return lines
+
+
+def _first_sentence(text: str, limit: int = 150) -> str:
+    """The gist of a remediation; `servegate explain ID` prints all of it."""
+    text = " ".join(text.split())
+    end = text.find(". ")
+    sentence = text[: end + 1] if 0 < end < limit else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 def _summary_line(result: ScanResult, paint) -> str:
