@@ -656,6 +656,8 @@ class _Builder:
             expr = self.primary(first, depth)
             i = 1
         n = len(kids)
+        if depth + n - i > MAX_DEPTH:  # each step nests the tree one level deeper
+            return self.too_deep(kids[i])
         while i < n:
             step = kids[i]
             kind = step.type

@@ -28,7 +28,7 @@ CONSTANT_SCOPE = Scope(_no_names)
 
 
 def parse_file(display: str, name: str, text: str) -> tuple[TfFile, list[InputError]]:
-    hcl = parse_hcl_json(text) if name.endswith(".json") else parse_hcl(text)
+    hcl = parse_hcl_json(text, tfvars=name.endswith(".tfvars.json")) if name.endswith(".json") else parse_hcl(text)
     errors = [InputError(display, p.line, f"invalid HCL: {p.message}") for p in hcl.problems[:5]]
     return TfFile(display, hcl), errors
 
