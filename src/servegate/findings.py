@@ -6,7 +6,8 @@ Locations are computed by the loaders (see ``sources``); rules only name symboli
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass
 
 
 class Severity(enum.IntEnum):
@@ -82,11 +83,17 @@ class Finding:
     related: tuple[Related, ...] = ()
     suppressed: bool = False
     justification: str = ""
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    suppression: str = ""  # how: "inline", "annotation", "config" or "baseline"
 
     def sort_key(self) -> tuple:
         loc = self.location
         return (loc.file, loc.line, loc.column, self.rule_id, self.resource, self.message)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across line shifts and reformatting: rule, file, resource and symbolic path, not the line."""
+        key = "\0".join((self.rule_id, self.location.file, self.resource, self.location.path))
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)

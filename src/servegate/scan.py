@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -16,6 +17,7 @@ from servegate.model.terraform.values import VariableInputs
 from servegate.model.workloads import pod_specs
 from servegate.rules import REGISTRY
 from servegate.rules.base import Hit, Located, Rule, Scope
+from servegate.suppression import ANNOTATION_PREFIX, Baseline, ConfigSuppression, Directive, Suppressions, directives_in
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
 
 DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
@@ -28,6 +30,10 @@ class ScanOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     follow_outside_links: bool = False
     exclude: tuple[str, ...] = ()  # glob patterns on paths relative to the scan root
+    suppress: tuple[ConfigSuppression, ...] = ()
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    baseline: Baseline | None = None
+    stdin: tuple[tuple[str, str], ...] = ()  # (name, text) of manifests read from standard input
 
 
 @dataclass
@@ -36,6 +42,8 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[InputError] = field(default_factory=list)  # reported, never failing the run
+    fixed: list[dict] = field(default_factory=list)  # baseline entries no longer found
     files_scanned: int = 0
     objects: int = 0
     rules: tuple[Rule, ...] = ()
@@ -82,18 +90,23 @@ def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputE
 
 
 def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
-    root = scan_root(paths)
-    files, skipped = discover(paths, root, options.follow_outside_links, options.exclude)
+    root = scan_root(paths) if paths else Path.cwd()  # only standard input: nothing to walk
+    files, skipped = discover(paths, root, options.follow_outside_links, options.exclude) if paths else ([], [])
     result = ScanResult(root=root, skipped=skipped, rules=options.rules)
     objects: list[K8sObject] = []
     terraform_files: list[tuple[Path, str, str]] = []
     planned: list[PlanResource] = []
-    for source in files:
-        text = read_text(source, options.max_file_size)
+    directives: list[Directive] = []
+    scanned: set[str] = set()
+    stdin = [(SourceFile(root / name, name, "json" if name.endswith(".json") else "yaml"), text)
+             for name, text in options.stdin]
+    for source, text in [(f, read_text(f, options.max_file_size)) for f in files] + stdin:
         if isinstance(text, InputError):
             result.errors.append(text)
             continue
         result.files_scanned += 1
+        scanned.add(source.display)
+        directives.extend(directives_in(source.display, text))
         if source.kind == "terraform":
             terraform_files.append((source.path, source.display, text))
             continue
@@ -121,7 +134,15 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
     result.objects = len(objects) + len(tf_inventory.resources)
     findings, rule_errors = evaluate(Inventory.of(objects), options.rules, tf_inventory)
-    result.findings = findings
+    suppressions = Suppressions(
+        directives=directives,
+        annotations={o.ref: o.annotations for o in objects
+                     if any(str(k).startswith(ANNOTATION_PREFIX) for k in o.annotations)},
+        configured=[dataclasses.replace(entry) for entry in options.suppress],
+        severity_overrides=options.severity_overrides, baseline=options.baseline,
+    )
+    result.findings, result.warnings, result.fixed = suppressions.apply(
+        findings, {rule.id for rule in options.rules}, scanned)
     result.errors.extend(rule_errors)
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Callable
 
 from servegate.scan import ScanResult
 
+MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "github": "github",
+           "markdown": "markdown"}
 
-def renderer(name: str) -> Callable[[ScanResult], str]:
-    if name == "json":
-        from servegate.report.json_report import render
-    elif name == "sarif":
-        from servegate.report.sarif import render
-    elif name == "text":
-        from servegate.report.text import render
-    else:
+
+def renderer(name: str) -> Callable[..., str]:
+    """``render(result, show_suppressed=False) -> str`` of the named format (imported only when used)."""
+    if name not in MODULES:
         raise ValueError(f"unknown format {name!r}")
-    return render
-
-
-FORMATS = ("text", "json", "sarif")
+    return importlib.import_module(f"servegate.report.{MODULES[name]}").render

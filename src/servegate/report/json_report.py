@@ -26,6 +26,9 @@ def finding_dict(finding: Finding) -> dict:
         "resource": finding.resource,
         "path": loc.path,
         "suppressed": finding.suppressed,
+        "suppression": {"kind": finding.suppression, "justification": finding.justification}
+        if finding.suppressed else None,
+        "fingerprint": finding.fingerprint,
         "related": [
             {"file": r.location.file, "line": r.location.line, "path": r.location.path, "message": r.message}
             for r in finding.related
@@ -44,17 +47,21 @@ def summary(result: ScanResult) -> dict:
         "suppressed": len(result.findings) - len(visible),
         "by_severity": {s.label: by_severity.get(s.label, 0) for s in reversed(Severity)},
         "errors": len(result.errors),
+        "warnings": len(result.warnings),
         "skipped": len(result.skipped),
+        "fixed": len(result.fixed),
     }
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, show_suppressed: bool = False) -> str:
     report = {
         "version": 1,
         "tool": {"name": "servegate", "version": __version__},
         "findings": [finding_dict(f) for f in result.findings],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in result.errors],
+        "warnings": [{"file": w.file, "line": w.line, "message": w.message} for w in result.warnings],
         "skipped": [{"file": s.file, "reason": s.reason} for s in result.skipped],
+        "fixed": result.fixed,
         "summary": summary(result),
     }
     return json.dumps(report, indent=2, sort_keys=False) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from servegate import __version__
@@ -43,12 +42,6 @@ def _physical(location: Location) -> dict:
     return {"artifactLocation": {"uri": location.file, "uriBaseId": "%SRCROOT%"}, "region": region}
 
 
-def _fingerprint(finding: Finding) -> str:
-    """Stable across line shifts: rule, file, resource and symbolic path, not the line number."""
-    key = "\0".join((finding.rule_id, finding.location.file, finding.resource, finding.location.path))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
 def _result(finding: Finding, index: dict[str, int]) -> dict:
     result = {
         "ruleId": finding.rule_id,
@@ -60,7 +53,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict:
             "logicalLocations": [{"fullyQualifiedName": f"{finding.resource}:{finding.location.path}",
                                   "kind": "resource"}],
         }],
-        "partialFingerprints": {"servegate/v1": _fingerprint(finding)},
+        "partialFingerprints": {"servegate/v1": finding.fingerprint},
         "properties": {"severity": finding.severity.label, "confidence": finding.confidence.label,
                        "security-severity": finding.severity.security_severity},
     }
@@ -70,17 +63,20 @@ def _result(finding: Finding, index: dict[str, int]) -> dict:
             for i, r in enumerate(finding.related)
         ]
     if finding.suppressed:
-        result["suppressions"] = [{"kind": "inSource", "justification": finding.justification or "no reason given"}]
+        kind = "inSource" if finding.suppression in ("inline", "annotation") else "external"
+        result["suppressions"] = [{"kind": kind, "status": "accepted",
+                                   "justification": finding.justification or "no reason given"}]
     return result
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, show_suppressed: bool = False) -> str:
     rules = sorted({r.id: r for r in result.rules}.values(), key=lambda r: r.id)
     index = {rule.id: i for i, rule in enumerate(rules)}
     notifications = [
-        {"level": "error", "message": {"text": f"{e.file}:{e.line}: {e.message}" if e.line else f"{e.file}: {e.message}"},
-         **({"locations": [{"physicalLocation": _physical(Location(e.file, max(e.line, 1)))}]} if e.file else {})}
-        for e in result.errors
+        {"level": level, "message": {"text": f"{e.file}:{e.line}: {e.message}" if e.line else f"{e.file}: {e.message}"},
+         **({"locations": [{"physicalLocation": _physical(Location(e.file, max(e.line, 1)))}]}
+            if e.file and not e.file.startswith("<") else {})}
+        for level, items in (("error", result.errors), ("warning", result.warnings)) for e in items
     ]
     log = {
         "$schema": SCHEMA,

@@ -33,10 +33,14 @@ def render(result: ScanResult, colour: bool | None = None, show_suppressed: bool
         for finding in group:
             out.extend(_finding_lines(finding, paint))
         out.append("")
-    for error in result.errors:
-        where = f"{error.file}:{error.line}" if error.line else error.file
-        out.append(paint("error", COLOURS[Severity.CRITICAL]) + f" {where}: {error.message}")
-    if result.errors:
+    for label, items, colour in (("error", result.errors, COLOURS[Severity.CRITICAL]),
+                                 ("warning", result.warnings, COLOURS[Severity.MEDIUM])):
+        for item in items:
+            where = f"{item.file}:{item.line}" if item.line else item.file
+            out.append(paint(label, colour) + f" {where}: {item.message}")
+    for entry in result.fixed:
+        out.append(paint("fixed", DIM) + f" {entry['file']}: {entry['rule_id']} {entry['message']}")
+    if result.errors or result.warnings or result.fixed:
         out.append("")
     out.append(_summary_line(result, paint))
     return "\n".join(out) + "\n"
