@@ -178,3 +178,11 @@ def test_diff_base_reports_only_changed_files(tmp_path: Path, capsys):
     assert code == 1 and {f["file"] for f in json.loads(out)["findings"]} == {"new.yaml"}
     code, _, err = run(capsys, "scan", str(tmp_path), "--diff-base", "no-such-ref")
     assert code == 2 and "git failed" in err
+
+
+def test_progress_is_reported_through_a_callback(tmp_path: Path):
+    for index in range(3):
+        (tmp_path / f"p{index}.yaml").write_text(POD)
+    seen: list[tuple[int, int]] = []
+    scan([tmp_path], ScanOptions(rules=RULES, progress=lambda done, total: seen.append((done, total))))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -6,9 +6,11 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or an input
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from servegate import __version__
@@ -147,16 +149,43 @@ def _changed_files(base: str, root: Path) -> set[str]:
     return changed
 
 
+class Progress:
+    """A one-line counter on a terminal, shown only when a scan takes more than about a second."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if time.monotonic() - self.started < 1.0 or (done % 25 and done != total):
+            return
+        self.shown = True
+        sys.stderr.write(f"\rservegate: reading {done}/{total} files")
+        if done == total:
+            sys.stderr.write(", evaluating rules...")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 def _scan(args: argparse.Namespace) -> int:
     from servegate.report import renderer
     from servegate.scan import exit_code, scan
 
     paths, options, config = _options(args)
+    progress = Progress() if sys.stderr.isatty() else None
+    if progress is not None:
+        options = dataclasses.replace(options, progress=progress)
     try:
         fail_on = Severity.parse(args.fail_on) if args.fail_on else (config.fail_on if config else None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     result = scan(paths, options)
+    if progress is not None:
+        progress.finish()
     if args.diff_base:
         changed = _changed_files(args.diff_base, result.root)
         result.findings = [f for f in result.findings if f.location.file in changed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from servegate.discover import SourceFile, discover, scan_root
 from servegate.findings import Finding, InputError, Related, Severity, Skipped
@@ -34,6 +34,7 @@ class ScanOptions:
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     baseline: Baseline | None = None
     stdin: tuple[tuple[str, str], ...] = ()  # (name, text) of manifests read from standard input
+    progress: Callable[[int, int], None] | None = None  # called with (files read, files in all)
 
 
 @dataclass
@@ -100,7 +101,12 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     scanned: set[str] = set()
     stdin = [(SourceFile(root / name, name, "json" if name.endswith(".json") else "yaml"), text)
              for name, text in options.stdin]
-    for source, text in [(f, read_text(f, options.max_file_size)) for f in files] + stdin:
+    sources = [(f, None) for f in files] + stdin
+    for count, (source, text) in enumerate(sources, start=1):
+        if options.progress is not None:
+            options.progress(count, len(sources))
+        if text is None:
+            text = read_text(source, options.max_file_size)
         if isinstance(text, InputError):
             result.errors.append(text)
             continue
