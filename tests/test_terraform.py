@@ -19,8 +19,8 @@ CASES = Path(__file__).parent / "fixtures" / "terraform"
 def resources(case: str, inputs: VariableInputs = VariableInputs()) -> dict:
     root = CASES / case
     files = [(p, p.relative_to(root).as_posix(), p.read_text()) for p in sorted(root.rglob("*"))
-             if p.suffix in (".tf", ".tfvars")]
-    loaded = load_terraform(files, inputs, lambda p: p.read_text())
+             if p.suffix in (".tf", ".tfvars") and p.is_file()]
+    loaded = load_terraform(files, inputs, lambda p: p.read_text(), root.resolve())
     assert loaded.errors == []
     return {r.address: r for r in loaded.project.resources()}
 
@@ -113,3 +113,16 @@ def test_plan_only_resources_are_located_in_the_plan():
     assert bucket.address == "module.capture.aws_s3_bucket.this"
     assert bucket.locate(("bucket",)).line == 28
     assert json.loads(json.dumps(model.values)) == {"name": "fraud", "enable_network_isolation": False}
+
+
+def test_file_functions_read_inside_the_scan_only():
+    import base64
+
+    found = resources("files")
+    setup = found["aws_sagemaker_notebook_instance_lifecycle_configuration.setup"].values
+    assert base64.b64decode(setup["on_create"]).decode() == "#!/bin/bash\necho setup\n"
+    assert base64.b64decode(setup["on_start"]).decode() == (
+        "aws s3 sync s3://acme-models/notebooks /home/ec2-user/SageMaker\npip install torch\npip install vllm\n")
+    flags = found["aws_ssm_parameter.flags"].values
+    assert flags["value"] == '{"present":true}'
+    assert isinstance(flags["description"], Unknown)  # /etc/hostname is outside the scan

@@ -131,7 +131,8 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         from servegate.model.terraform.loading import load_terraform  # tree-sitter only when needed
 
         try:
-            terraform = load_terraform(terraform_files, options.terraform, lambda p: p.read_text(encoding="utf-8"))
+            terraform = load_terraform(terraform_files, options.terraform, lambda p: p.read_text(encoding="utf-8"),
+                                       root.resolve())
             result.errors.extend(terraform.errors)
             tf_inventory = TfInventory(merge_plan(list(terraform.project.resources()), planned))
         except Exception as exc:  # noqa: BLE001 - report, and keep the Kubernetes results
@@ -189,7 +190,8 @@ def evaluate(inventory: Inventory, rules: Iterable[Rule],
         for rule in by_scope[Scope.RESOURCE]:
             if resource.type in rule.kinds:
                 run(rule, resource, resource, tf_inventory)
-    return sorted(_drop_superseded(findings, rules), key=Finding.sort_key), errors
+    unique = {(f.rule_id, f.location, f.resource, f.message): f for f in _drop_superseded(findings, rules)}
+    return sorted(unique.values(), key=Finding.sort_key), errors
 
 
 def to_finding(rule: Rule, hit: Hit, checked: Located | None) -> Finding:

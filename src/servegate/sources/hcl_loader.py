@@ -1564,3 +1564,14 @@ def _decoded_offsets(raw: str) -> list[int]:
             i += 1
     offsets.append(n)
     return offsets
+
+
+def parse_template(text: str) -> Expr | None:
+    """A template file's text (for ``templatefile``) as an expression, or None when it does not parse."""
+    marker = "SERVEGATE_TEMPLATE_END"
+    while marker in text:
+        marker += "_"
+    body = text if text.endswith("\n") else text + "\n"
+    parsed = parse_hcl(f"t = <<{marker}\n{body}{marker}\n")
+    attribute = parsed.body.attributes.get("t")
+    return attribute.expr if attribute is not None and not parsed.problems else None

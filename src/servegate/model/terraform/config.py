@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from servegate.findings import Location
 from servegate.model.terraform.derived import derived_attributes
-from servegate.model.terraform.evaluator import ResourceObject, Scope, evaluate, evaluate_safely, references
+from servegate.model.terraform.evaluator import FileAccess, ResourceObject, Scope, evaluate, evaluate_safely, references
 from servegate.model.terraform.values import EvalError, Unknown
 from servegate.sources import hcl_ast as ast
 from servegate.sources.located import format_path
@@ -176,7 +176,8 @@ class ModuleInstance:
                              for name, attr in b.body.attributes.items()}
         self._module_blocks = {b.labels[0]: (b, tf) for b, tf in module_dir.blocks("module") if b.labels}
         self._output_blocks = {b.labels[0]: (b, tf) for b, tf in module_dir.blocks("output") if b.labels}
-        self.scope = Scope(self._resolve, {}, module_dir.display or ".")
+        self.scope = Scope(self._resolve, {}, module_dir.display or ".",
+                           FileAccess(module_dir.directory, project.root) if project.root else None)
 
     # -- names -------------------------------------------------------------------------------
     def variable(self, name: str) -> tuple[Any, Origin | None]:
@@ -455,7 +456,8 @@ class Project:
     """Every Terraform folder of a scan, and the root modules among them."""
 
     def __init__(self, module_dirs: dict[Path, ModuleDir], root_values: dict[Path, dict[str, tuple[Any, Origin]]],
-                 load_dir: Callable[[Path], ModuleDir | None] | None = None):
+                 load_dir: Callable[[Path], ModuleDir | None] | None = None, root: Path | None = None):
+        self.root = root  # files under it may be read by file() and templatefile()
         self._dirs = module_dirs
         self._load_dir = load_dir  # reads a module folder the scan did not include (``../modules/x``)
         self._root_values = root_values

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from servegate.model.terraform.values import EvalError, Unknown, first_unknown, is_known, normalise_number, type_name
@@ -15,6 +17,23 @@ from servegate.sources import hcl_ast as ast
 Resolver = Callable[[str, list[str], "Scope"], tuple[Any, int]]
 
 
+@dataclass(frozen=True)
+class FileAccess:
+    """Reading files for file()/templatefile(): relative to the module, never outside the scan root."""
+
+    module_dir: Path
+    root: Path
+
+    def read(self, name: str) -> str | None:
+        path = (self.module_dir / name).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file() or path.stat().st_size > 1_000_000:
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
 @dataclass
 class Scope:
     """Names visible to an expression: module-level names through ``resolve``, plus local bindings
@@ -23,9 +42,10 @@ class Scope:
     resolve: Resolver
     bindings: dict[str, Any] = field(default_factory=dict)
     directory: str = "."  # the module's folder, for path.module
+    files: FileAccess | None = None
 
     def child(self, **names: Any) -> Scope:
-        return Scope(self.resolve, {**self.bindings, **names}, self.directory)
+        return Scope(self.resolve, {**self.bindings, **names}, self.directory, self.files)
 
 
 def evaluate(expr: ast.Expr, scope: Scope) -> Any:
@@ -212,7 +232,7 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
             raise EvalError("the final argument of an expanded call must be a list")
         args.extend(last)
     if name in _FILE_FUNCTIONS:
-        return Unknown(f"{name}() reads files; not evaluated")
+        return _file_function(name, args, scope)
     from servegate.model.terraform.functions import call
 
     return call(name, args)
@@ -220,6 +240,33 @@ def _call(expr: ast.Call, scope: Scope) -> Any:
 
 _FILE_FUNCTIONS = frozenset({"file", "filebase64", "fileexists", "fileset", "templatefile", "filemd5", "filesha256",
                              "filesha1", "filesha512", "filebase64sha256", "filebase64sha512", "abspath"})
+
+
+def _file_function(name: str, args: list[Any], scope: Scope) -> Any:
+    """file(), fileexists(), filebase64() and templatefile() on files inside the scan; else unknown."""
+    if not args or not isinstance(args[0], str) or scope.files is None or name not in _READABLE:
+        return first_unknown(*args) or Unknown(f"{name}() is not evaluated")
+    text = scope.files.read(args[0])
+    if name == "fileexists":
+        return text is not None
+    if text is None:
+        return Unknown(f"{name}({args[0]!r}): not a readable file inside the scan")
+    if name == "file":
+        return text
+    if name == "filebase64":
+        return base64.b64encode(text.encode()).decode()
+    variables = args[1] if len(args) > 1 else {}
+    if not isinstance(variables, dict):
+        return Unknown("templatefile() variables are not known")
+    from servegate.sources.hcl_loader import parse_template
+
+    template = parse_template(text)
+    if template is None:
+        return Unknown(f"templatefile({args[0]!r}): the template does not parse")
+    return evaluate(template, Scope(scope.resolve, dict(variables), scope.directory, scope.files))
+
+
+_READABLE = frozenset({"file", "fileexists", "filebase64", "templatefile"})
 
 
 def _tuple(expr: ast.TupleExpr, scope: Scope) -> Any:

@@ -62,8 +62,9 @@ def _cli_variable(assignment: str) -> tuple[str, Any, Origin]:
 
 
 def load_terraform(files: list[tuple[Path, str, str]], inputs: VariableInputs,
-                   read: Callable[[Path], str]) -> LoadedTerraform:
-    """``files`` are (absolute path, display path, text) of every .tf/.tf.json/.tfvars file in the scan."""
+                   read: Callable[[Path], str], root: Path | None = None) -> LoadedTerraform:
+    """``files`` are (absolute path, display path, text) of every .tf/.tf.json/.tfvars file in the scan;
+    ``root`` is the scan root, under which file() and templatefile() may read."""
     errors: list[InputError] = []
     dirs: dict[Path, ModuleDir] = {}
     tfvars: dict[Path, list[TfFile]] = {}
@@ -115,7 +116,7 @@ def load_terraform(files: list[tuple[Path, str, str]], inputs: VariableInputs,
                 module_dir.files.append(tf)
         return module_dir if module_dir.files else None
 
-    return LoadedTerraform(Project(dirs, root_values, load_outside), errors)
+    return LoadedTerraform(Project(dirs, root_values, load_outside, root), errors)
 
 
 def _folder_display(display: str) -> str:
