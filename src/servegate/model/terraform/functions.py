@@ -6,7 +6,10 @@ call. ``call`` applies Terraform's unknown-value rules before dispatching: an ``
 argument makes the result unknown, except for the functions listed in ``_TOLERATE_UNKNOWN``
 (``coalesce``, ``coalescelist``), and an ``Unknown`` nested inside an argument makes the result
 unknown except for the functions listed in ``_TOLERATE_NESTED_UNKNOWN``, which carry unknown
-elements through or decide what they can.
+elements through or decide what they can. ``jsonencode`` and ``yamlencode`` of a value holding
+unknowns return an ``Unknown`` whose ``partial`` is that value, so its known parts can still be
+judged; an unknown propagated through any other function loses ``partial`` (except through the
+decoders and the sensitivity identities, whose result the structure still describes).
 
 Not here: ``try`` and ``can`` (the evaluator handles them lazily) and the functions that read
 files relative to the module directory (``file``, ``templatefile``, ``fileexists``,
@@ -285,7 +288,10 @@ def _first_nested_unknown(value: Any) -> Unknown | None:
 # ---------------------------------------------------------------------------------------------
 
 _ZWJ = "\u200d"
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = (  # Go's unicode.IsSpace, which strings.TrimSpace uses
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _is_control(ch: str) -> bool:
@@ -463,7 +469,7 @@ def fn_substr(s, offset, length):
     if start > len(clusters):
         return ""
     rest = clusters[max(start, 0):]
-    if count < 0 or count == 0:  # count 0 only reaches here for a negative offset: the rest
+    if count <= 0:  # a count of 0 only gets here with a negative offset, and cty returns the rest
         return "".join(rest)
     return "".join(rest[:count])
 
@@ -717,7 +723,7 @@ class _Re2Translator:
             self._advance(f"(?P<{name}>", named.end())
             return
         flagged = re.compile(r"\(\?([imsU]*)(?:-([imsU]*))?([:)])").match(p, pos)
-        if not flagged or (not flagged.group(1) and not flagged.group(2)):
+        if not flagged or flagged.group(2) == "" or flagged.group(0) == "(?)":
             raise _Re2Error(f"invalid or unsupported Perl syntax: `{p[pos:pos + 3]}`")
         flags = (current.flags | set(flagged.group(1))) - set(flagged.group(2) or "")
         if flagged.group(3) == ")":
@@ -1090,7 +1096,8 @@ def _go_float_text(number: int | float, mode: str, prec: int | None) -> str:
         return sign + _fmt_e(mant, exp, places)
     if mode == "f":
         places = 6 if prec is None else prec
-        rounded = dec.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN, Context(prec=max(dec.adjusted(), 0) + places + 2))
+        context = Context(prec=max(dec.adjusted(), 0) + places + 2)
+        rounded = dec.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN, context)
         mant, exp = _decimal_digits(rounded)
         return sign + _fmt_f(mant, exp, places)
     if prec is None:  # shortest representation; %e beyond exponent 6 like Go
@@ -1574,7 +1581,8 @@ def fn_sum(lst):
         raise _arg_error("cannot sum an empty list")
     nums = []
     for item in lst:
-        if item is None or isinstance(item, (bool, list, dict)) or (isinstance(item, str) and _parse_number(item) is None):
+        convertible = _is_number(item) or (isinstance(item, str) and _parse_number(item) is not None)
+        if not convertible:
             raise _arg_error("argument must be list, set, or tuple of number values")
         nums.append(_num(item, "list"))
     infinities = {math.copysign(1, n) for n in nums if isinstance(n, float) and math.isinf(n)}
@@ -1626,7 +1634,8 @@ def fn_tonumber(v):
     if isinstance(v, str):
         parsed = _parse_number(v)
         if parsed is None:
-            raise _param_error("v", f"cannot convert {_go_quote(v)} to number; given string must be a decimal representation of a number")
+            raise _param_error("v", f"cannot convert {_go_quote(v)} to number; "
+                                    "given string must be a decimal representation of a number")
         return parsed
     raise _param_error("v", f"cannot convert {_friendly_type(v)} to number")
 
@@ -1637,7 +1646,8 @@ def fn_tobool(v):
     if v in ("true", "false"):
         return v == "true"
     if isinstance(v, str):
-        raise _param_error("v", f'cannot convert {_go_quote(v)} to bool; only the strings "true" or "false" are allowed')
+        raise _param_error("v", f'cannot convert {_go_quote(v)} to bool; '
+                                'only the strings "true" or "false" are allowed')
     raise _param_error("v", f"cannot convert {_friendly_type(v)} to bool")
 
 
@@ -1663,7 +1673,8 @@ def fn_tomap(v):
     if not isinstance(v, dict):
         raise _param_error("v", f"cannot convert {_friendly_type(v)} to map of any single type")
     keys = list(v)
-    unified = _unify([v[k] for k in keys], 'Invalid value for "v" parameter: cannot convert object to map of any single type.')
+    message = 'Invalid value for "v" parameter: cannot convert object to map of any single type.'
+    unified = _unify([v[k] for k in keys], message)
     return dict(zip(keys, unified))
 
 
@@ -1887,6 +1898,14 @@ class _YamlComposer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
         _YamlResolver.__init__(self)
 
 
+def _timezone(zone: str) -> timezone:
+    """A fixed zone from "Z" or "+hh:mm" / "-hh:mm"."""
+    if zone == "Z":
+        return timezone.utc
+    offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    return timezone(-offset if zone[0] == "-" else offset)
+
+
 def _yaml_timestamp(src: str) -> str | None:
     match = _YAML_TIMESTAMP.fullmatch(src)
     if not match:
@@ -1896,8 +1915,7 @@ def _yaml_timestamp(src: str) -> str | None:
     hour, minute, second = (int(g) for g in clock) if clock[0] else (0, 0, 0)
     zone = match.group(7) or "Z"
     try:
-        offset = timedelta(0) if zone == "Z" else (1 if zone[0] == "+" else -1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone(offset))
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=_timezone(zone))
     except ValueError:
         return None
     return _rfc3339(moment)
@@ -2073,7 +2091,8 @@ def _text_codec(name: str) -> codecs.CodecInfo:
     try:
         return codecs.lookup(name)
     except LookupError:
-        raise _arg_error(f"{_go_quote(name)} is not a supported IANA encoding name or alias in this Terraform version") from None
+        raise _arg_error(f"{_go_quote(name)} is not a supported IANA encoding name or alias "
+                         "in this Terraform version") from None
 
 
 def fn_textencodebase64(string, encoding):
@@ -2253,7 +2272,8 @@ def fn_cidrsubnets(prefix, *newbits):
             raise _arg_error("may not extend prefix by more than 32 bits")
         length = extension + network.prefixlen
         if length > width:
-            raise _arg_error(f"would extend prefix to {length} bits, which is too long for an IPv{network.version} address")
+            raise _arg_error(f"would extend prefix to {length} bits, "
+                             f"which is too long for an IPv{network.version} address")
         current_last = current[0] | ((1 << (width - current[1])) - 1)
         subnet_last = (current_last & mask(length)) | ((1 << (width - length)) - 1)
         following = (subnet_last + 1) % size
@@ -2277,7 +2297,7 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def _parse_rfc3339(text: str, param: str = "timestamp") -> datetime:
+def _parse_rfc3339(text: str) -> datetime:
     match = _RFC3339.fullmatch(text)
     if not match:
         raise _arg_error(f"not a valid RFC3339 timestamp: {_go_quote(text)}")
@@ -2285,8 +2305,7 @@ def _parse_rfc3339(text: str, param: str = "timestamp") -> datetime:
     micros = int((match.group(7) or "0")[:6].ljust(6, "0"))
     zone = match.group(8)
     try:
-        offset = timedelta(0) if zone == "Z" else (1 if zone[0] == "+" else -1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        return datetime(year, month, day, hour, minute, second, micros, tzinfo=timezone(offset))
+        return datetime(year, month, day, hour, minute, second, micros, tzinfo=_timezone(zone))
     except ValueError as exc:
         raise _arg_error(f"not a valid RFC3339 timestamp: {exc}") from None
 
@@ -2307,9 +2326,10 @@ def _rfc3339(moment: datetime) -> str:
 def _date_verb(token: str, moment: datetime) -> str:
     letter, count = token[0], len(token)
     hour12 = moment.hour % 12 or 12
+    month = _MONTHS[moment.month - 1]
     table = {
         "Y": {2: f"{moment.year % 100:02d}", 4: f"{moment.year:04d}"},
-        "M": {1: str(moment.month), 2: f"{moment.month:02d}", 3: _MONTHS[moment.month - 1][:3], 4: _MONTHS[moment.month - 1]},
+        "M": {1: str(moment.month), 2: f"{moment.month:02d}", 3: month[:3], 4: month},
         "D": {1: str(moment.day), 2: f"{moment.day:02d}"},
         "E": {3: _WEEKDAYS[moment.weekday()][:3], 4: _WEEKDAYS[moment.weekday()]},
         "h": {1: str(moment.hour), 2: f"{moment.hour:02d}"},
@@ -2431,11 +2451,13 @@ def fn_dirname(path):
 
 
 def fn_list(*_vals):
-    raise _arg_error('the "list" function was deprecated in Terraform v0.12 and is no longer available; use tolist([ ... ]) syntax to write a literal list')
+    raise _arg_error('the "list" function was deprecated in Terraform v0.12 and is no longer available; '
+                     "use tolist([ ... ]) syntax to write a literal list")
 
 
 def fn_map(*_vals):
-    raise _arg_error('the "map" function was deprecated in Terraform v0.12 and is no longer available; use tomap({ ... }) syntax to write a literal map')
+    raise _arg_error('the "map" function was deprecated in Terraform v0.12 and is no longer available; '
+                     "use tomap({ ... }) syntax to write a literal map")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2524,9 +2546,11 @@ _ARITY.update(  # functions whose Python signature is looser than Terraform's
 def _check_arity(name: str, count: int) -> None:
     low, high = _ARITY[name]
     if count < low:
-        raise EvalError(f'Not enough function arguments: function "{name}" expects at least {low} argument(s), got {count}.')
+        raise EvalError(f'Not enough function arguments: function "{name}" expects at least {low} '
+                        f"argument(s), got {count}.")
     if count > high:
-        raise EvalError(f'Too many function arguments: function "{name}" expects only {int(high)} argument(s), got {count}.')
+        raise EvalError(f'Too many function arguments: function "{name}" expects only {int(high)} '
+                        f"argument(s), got {count}.")
 
 
 def call(name: str, args: list) -> Any:
