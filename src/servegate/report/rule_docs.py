@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from servegate.rules.base import Rule
+from servegate.rules.base import Rule, Scope
 
 
 def rule_markdown(rule: Rule, heading: str = "###") -> str:
@@ -18,10 +18,11 @@ def rule_markdown(rule: Rule, heading: str = "###") -> str:
         "",
         "**How to fix.** " + " ".join(rule.remediation.split()),
     ]
+    language = "hcl" if rule.scope is Scope.RESOURCE else "yaml"
     if rule.bad:
-        parts += ["", "Insecure:", "", "```yaml", rule.bad, "```"]
+        parts += ["", "Insecure:", "", f"```{language}", rule.bad, "```"]
     if rule.good:
-        parts += ["", "Corrected:", "", "```yaml", rule.good, "```"]
+        parts += ["", "Corrected:", "", f"```{language}", rule.good, "```"]
     if rule.references:
         parts += ["", "References: " + "; ".join(rule.references) + "."]
     return "\n".join(parts) + "\n"

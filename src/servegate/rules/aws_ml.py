@@ -1313,6 +1313,7 @@ def _ml_log_group(group: TfResource, inventory: TfInventory) -> str | None:
     id="MLS-LOG-001", name="ml-log-group-kms-retention",
     title="SageMaker or Bedrock log group without KMS or retention, or not pre-created for an endpoint",
     severity=Severity.MEDIUM, scope=Scope.RESOURCE, kinds=("aws_cloudwatch_log_group", "aws_sagemaker_endpoint"),
+    supersedes=("TF-AWS-017", "TF-AWS-018"),
     rationale="""
         Endpoint container logs and Bedrock invocation logs carry request fragments, prompts, completions and
         stack traces with configuration values. SageMaker creates `/aws/sagemaker/Endpoints/<name>` itself
@@ -1697,6 +1698,7 @@ def _sagemaker_role(role: TfResource, inventory: TfInventory) -> tuple[list[tupl
 @rules.rule(
     id="MLS-IAM-004", name="sagemaker-role-broad-managed-policy",
     title="SageMaker execution role uses broad AWS-managed policies",
+    supersedes=("TF-AWS-011",),
     severity=Severity.HIGH, scope=Scope.RESOURCE,
     kinds=("aws_iam_role_policy_attachment", "aws_iam_role", "aws_iam_policy_attachment",
            "aws_iam_role_policy_attachments_exclusive"),

@@ -119,9 +119,16 @@ def _traversal(expr: ast.Expr) -> tuple[str, list[str]] | None:
     return None
 
 
+# HCL has no True/False; Terraform rejects them as references. Read them as the boolean the author
+# meant rather than as an unknown that would turn every check on the attribute into a guess.
+_CAPITALISED_BOOLEANS = {"True": True, "False": False}
+
+
 def _variable(expr: ast.Variable, scope: Scope) -> Any:
     if expr.name in scope.bindings:
         return scope.bindings[expr.name]
+    if expr.name in _CAPITALISED_BOOLEANS:
+        return _CAPITALISED_BOOLEANS[expr.name]
     value, _ = scope.resolve(expr.name, [], scope)
     return value
 
