@@ -126,3 +126,36 @@ def test_file_functions_read_inside_the_scan_only():
     flags = found["aws_ssm_parameter.flags"].values
     assert flags["value"] == '{"present":true}'
     assert isinstance(flags["description"], Unknown)  # /etc/hostname is outside the scan
+
+
+def test_references_step_over_indexes_and_objects_are_not_null():
+    from servegate.model.terraform.evaluator import Scope, evaluate, references
+    from servegate.sources.hcl_loader import parse_hcl
+
+    body = parse_hcl('a = azurerm_ml.ws[0].identity[0].principal_id\nb = { k = var.x } != null\n').body
+    assert references(body.attributes["a"].expr) == {("azurerm_ml", ("ws", "identity", "principal_id"))}
+
+    def unknown_var(root, steps, scope):
+        return Unknown("var.x has no value"), 1
+
+    assert evaluate(body.attributes["b"].expr, Scope(unknown_var)) is True
+
+
+def test_one_failing_resource_is_reported_and_the_others_evaluated(monkeypatch):
+    import servegate.model.terraform.config as config
+
+    real = config.evaluate_body
+
+    def flaky(body, scope, prefix, resource, top_level=False, target=None):
+        if resource.type == "aws_sagemaker_notebook_instance" and top_level:
+            raise RuntimeError("boom")
+        return real(body, scope, prefix, resource, top_level, target)
+
+    monkeypatch.setattr(config, "evaluate_body", flaky)
+    root = CASES / "expansion"
+    files = [(p, p.relative_to(root).as_posix(), p.read_text()) for p in sorted(root.glob("*.tf"))]
+    loaded = load_terraform(files, VariableInputs(), lambda p: p.read_text(), root.resolve())
+    addresses = {r.address for r in loaded.project.resources()}
+    assert "aws_instance.worker[0]" in addresses
+    assert [(e.file, e.message) for e in loaded.project.errors] == [
+        ("main.tf", "internal error evaluating aws_sagemaker_notebook_instance.nb: RuntimeError: boom")]

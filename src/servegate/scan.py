@@ -135,6 +135,7 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
                                        root.resolve())
             result.errors.extend(terraform.errors)
             tf_inventory = TfInventory(merge_plan(list(terraform.project.resources()), planned))
+            result.errors.extend(terraform.project.errors)
         except Exception as exc:  # noqa: BLE001 - report, and keep the Kubernetes results
             result.errors.append(InputError("<terraform>", 0, f"internal error evaluating Terraform: "
                                                              f"{type(exc).__name__}: {exc}"))

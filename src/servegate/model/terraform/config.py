@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from servegate.findings import Location
+from servegate.findings import InputError, Location
 from servegate.model.terraform.derived import derived_attributes
 from servegate.model.terraform.evaluator import FileAccess, ResourceObject, Scope, evaluate, evaluate_safely, references
 from servegate.model.terraform.values import EvalError, Unknown
@@ -299,7 +299,11 @@ class ModuleInstance:
     def _instance(self, mode: str, block: ast.Block, tf: TfFile, key: Any, bindings: dict) -> TfResource:
         resource = TfResource(mode, block.labels[0], block.labels[1], key, self, tf.display, block)
         scope = self.scope.child(**bindings)
-        evaluate_body(block.body, scope, (), resource, top_level=True)
+        try:
+            evaluate_body(block.body, scope, (), resource, top_level=True)
+        except Exception as exc:  # noqa: BLE001 - one resource must not blank the configuration; say so
+            self.project.errors.append(InputError(
+                tf.display, block.span[0], f"internal error evaluating {resource.address}: {type(exc).__name__}: {exc}"))
         if mode == "data":
             from servegate.model.terraform.iam import complete_data_source
 
@@ -458,6 +462,7 @@ class Project:
     def __init__(self, module_dirs: dict[Path, ModuleDir], root_values: dict[Path, dict[str, tuple[Any, Origin]]],
                  load_dir: Callable[[Path], ModuleDir | None] | None = None, root: Path | None = None):
         self.root = root  # files under it may be read by file() and templatefile()
+        self.errors: list[InputError] = []
         self._dirs = module_dirs
         self._load_dir = load_dir  # reads a module folder the scan did not include (``../modules/x``)
         self._root_values = root_values

@@ -252,7 +252,8 @@ _FILE_FUNCTIONS = frozenset({"file", "filebase64", "fileexists", "fileset", "tem
 def _file_function(name: str, args: list[Any], scope: Scope) -> Any:
     """file(), fileexists(), filebase64() and templatefile() on files inside the scan; else unknown."""
     if not args or not isinstance(args[0], str) or scope.files is None or name not in _READABLE:
-        return first_unknown(*args) or Unknown(f"{name}() is not evaluated")
+        unknown = first_unknown(*args)
+        return unknown if unknown is not None else Unknown(f"{name}() is not evaluated")
     text = scope.files.read(args[0])
     if name == "fileexists":
         return text is not None
@@ -336,6 +337,8 @@ def _binary(expr: ast.Binary, scope: Scope) -> Any:
         return _truth(right)
     left, right = evaluate(expr.left, scope), evaluate(expr.right, scope)
     if op in ("==", "!="):
+        if (left is None and isinstance(right, (dict, list))) or (right is None and isinstance(left, (dict, list))):
+            return op == "!="  # an object or list is not null, whatever its leaves
         if not is_known(left) or not is_known(right):
             return Unknown("comparison with an unknown value")
         equal = _loosely_equal(left, right)
@@ -455,16 +458,33 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Any]] = {
 }
 
 
+def _reference_chain(expr: Any) -> tuple[str, list[str], list[Any]] | None:
+    """``a.b[0].c`` as ("a", ["b", "c"], [index expressions]): attribute steps, indexes stepped over."""
+    steps: list[str] = []
+    keys: list[Any] = []
+    while isinstance(expr, (ast.GetAttr, ast.Index)):
+        if isinstance(expr, ast.GetAttr):
+            steps.append(expr.name)
+        else:
+            keys.append(expr.key)
+        expr = expr.target
+    if isinstance(expr, ast.Variable):
+        return expr.name, steps[::-1], keys
+    return None
+
+
 def references(expr: Any) -> set[tuple[str, tuple[str, ...]]]:
-    """Every traversal an expression makes: (root name, attribute steps), e.g. ("aws_s3_bucket", ("m", "id"))."""
+    """Every traversal an expression makes: (root name, attribute steps), e.g. ("aws_s3_bucket", ("m", "id"));
+    indexes are stepped over (``x.y[0].identity`` reads ("x", ("y", "identity")))."""
     found: set[tuple[str, tuple[str, ...]]] = set()
     stack = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.GetAttr, ast.Variable)):
-            chain = _traversal(node)
+        if isinstance(node, (ast.GetAttr, ast.Variable, ast.Index)):
+            chain = _reference_chain(node)
             if chain is not None:
                 found.add((chain[0], tuple(chain[1])))
+                stack.extend(chain[2])  # index expressions hold references too
                 continue
         if isinstance(node, (str, int, float, bool)) or node is None:
             continue
