@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from servegate.rules import artifacts, gpu_workloads, k8s_hardening, ml_apps, model_servers, network, secrets
+from servegate.rules import cloud_network
+from servegate.rules import aws_ml
+from servegate.rules import aws_cloud
+from servegate.rules import azure
+from servegate.rules import gcp
 from servegate.rules.base import Rule
 
 FAMILIES = (
@@ -13,6 +18,11 @@ FAMILIES = (
     artifacts.rules,
     secrets.rules,
     k8s_hardening.rules,
+    cloud_network.rules,
+    aws_ml.rules,
+    aws_cloud.rules,
+    azure.rules,
+    gcp.rules,
 )
 
 REGISTRY: tuple[Rule, ...] = tuple(rule for family in FAMILIES for rule in family)
