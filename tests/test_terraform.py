@@ -51,9 +51,12 @@ def test_command_line_variables_take_precedence(tmp_path: Path):
     assert model.values["primary_container"][0]["model_data_url"].endswith("/fraud/v4/model.tar.gz")
 
 
-def test_remote_modules_are_unknown_not_fetched():
+def test_remote_modules_are_not_fetched_but_their_calls_are_judged_by_inputs():
     found = resources("module_tfvars")
-    assert not any(address.startswith("module.remote") for address in found)
+    assert [a for a in found if a.startswith("module.remote")] == ["module.remote"]
+    call = found["module.remote"]
+    assert (call.mode, call.type, call.values) == ("module", "module:terraform-aws-modules/s3-bucket/aws", {})
+    assert not any(a.startswith("module.remote.") for a in found)  # nothing inside it is invented
 
 
 def test_for_each_and_count_expand_with_terraform_addresses():

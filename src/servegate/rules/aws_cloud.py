@@ -291,6 +291,35 @@ def _block_gaps(block: TfResource) -> tuple[list[tuple[str, bool]], list[str]]:
     return off, unknown
 
 
+S3_MODULE_SOURCE = "terraform-aws-modules/s3-bucket/aws"
+S3_MODULE = "module:" + S3_MODULE_SOURCE
+
+
+def _module_major(call: TfResource) -> int | None:
+    """The major version a registry module call pins (``3.7.0``, ``~> 3.0``), or None."""
+    match = re.search(r"(\d+)(?:\.\d+)*", str(call.values.get("version") or ""))
+    return int(match.group(1)) if match else None
+
+
+def _s3_module_block(call: TfResource) -> Iterator[Hit]:
+    """The s3-bucket registry module makes the bucket's public access block from its inputs; before
+    version 4 the four settings default to false, and attach_public_policy = false drops the block."""
+    if call.values.get("attach_public_policy") is False:
+        yield Hit(("attach_public_policy",), f"{call.address} sets attach_public_policy = false: the module "
+                                              "creates no public access block for the bucket")
+        return
+    major = _module_major(call)
+    defaults_off = major is not None and major < 4
+    off = [(flag, flag in call.values) for flag in PAB_FLAGS
+           if call.values.get(flag) is False or (flag not in call.values and defaults_off)]
+    if off:
+        path = next(((flag,) for flag, written in off if written), ())
+        described = ", ".join(f"{flag} = false" if written else f"{flag} unset (default false before version 4)"
+                              for flag, written in off)
+        yield Hit(path, f"{call.address} (module {S3_MODULE_SOURCE} {call.values.get('version', '')}) leaves "
+                        f"public access partly open: {described}")
+
+
 def _block_hit(block: TfResource, prefix: str = "") -> Hit | None:
     off, unknown = _block_gaps(block)
     if off:
@@ -1113,7 +1142,7 @@ def s3_block_missing(bucket: TfResource, inventory: TfInventory) -> Iterator[Hit
 @rules.rule(
     id="TF-AWS-002", name="s3-public-access-block-partial", title="S3 public access block leaves settings off",
     severity=Severity.HIGH, scope=Scope.RESOURCE,
-    kinds=("aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"),
+    kinds=("aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block", "module:" + S3_MODULE_SOURCE),
     rationale="""
         Each of the four settings closes one path to a public bucket: new public ACLs, existing public ACLs,
         new public policies, and access granted by existing public policies. An unset setting defaults to
@@ -1137,6 +1166,9 @@ def s3_block_missing(bucket: TfResource, inventory: TfInventory) -> Iterator[Hit
                 "Trivy AWS-0086, AWS-0087, AWS-0091, AWS-0093", S3_PAB_DOC),
 )
 def s3_block_partial(block: TfResource, inventory: TfInventory) -> Iterator[Hit]:
+    if block.type == S3_MODULE:
+        yield from _s3_module_block(block)
+        return
     if not _managed(block):
         return
     account = _account_block(inventory)

@@ -70,9 +70,11 @@ class TfResource:
 
     @property
     def address(self) -> str:
+        parent = self.module.address + "." if self.module.address else ""
+        if self.mode == "module":  # a call to a remote module, judged by its inputs
+            return f"{parent}module.{self.name}{instance_suffix(self.key)}"
         prefix = "data." if self.mode == "data" else ""
-        base = f"{self.module.address + '.' if self.module.address else ''}{prefix}{self.type}.{self.name}"
-        return base + instance_suffix(self.key)
+        return f"{parent}{prefix}{self.type}.{self.name}{instance_suffix(self.key)}"
 
     @property
     def ref(self) -> str:
@@ -313,6 +315,21 @@ class ModuleInstance:
     def resources(self) -> Iterator[TfResource]:
         for mode, type_, name in self._declared:
             yield from self.group(mode, type_, name)
+        yield from self.remote_module_calls()
+
+    def remote_module_calls(self) -> Iterator[TfResource]:
+        """Calls to modules that are not fetched, as pseudo-resources of type ``module:<source>`` whose
+        values are the evaluated inputs: rules that know a registry module judge it by them."""
+        for name, (block, tf) in self._module_blocks.items():
+            source_attr = block.body.attributes.get("source")
+            source = evaluate_safely(source_attr.expr, self.scope) if source_attr else None
+            if not isinstance(source, str) or source.startswith(("./", "../")):
+                continue
+            for key, bindings in self._expand(block):
+                call = TfResource("module", f"module:{source.split('?', 1)[0]}", name, key, self, tf.display, block)
+                evaluate_body(block.body, self.scope.child(**bindings), (), call, top_level=True)
+                call.values.pop("source", None)
+                yield call
 
     # -- modules -----------------------------------------------------------------------------
     def children(self, name: str) -> list[ModuleInstance] | Unknown:
