@@ -439,7 +439,54 @@ def _azure_nsg(resource: TfResource) -> Iterator[Opening]:
             yield opening
 
 
+# Named rules of the terraform-aws-modules/security-group registry module (its rules.tf), as
+# (from_port, to_port, protocol); the commonly used ones.
+SG_MODULE_SOURCE = "terraform-aws-modules/security-group/aws"
+SG_MODULE_RULES = {
+    "all-all": (-1, -1, "-1"), "all-tcp": (0, 65535, "tcp"), "all-udp": (0, 65535, "udp"),
+    "all-icmp": (-1, -1, "icmp"), "ssh-tcp": (22, 22, "tcp"), "rdp-tcp": (3389, 3389, "tcp"),
+    "rdp-udp": (3389, 3389, "udp"), "http-80-tcp": (80, 80, "tcp"), "https-443-tcp": (443, 443, "tcp"),
+    "http-8080-tcp": (8080, 8080, "tcp"), "https-8443-tcp": (8443, 8443, "tcp"),
+    "postgresql-tcp": (5432, 5432, "tcp"), "mysql-tcp": (3306, 3306, "tcp"), "redis-tcp": (6379, 6379, "tcp"),
+    "mongodb-27017-tcp": (27017, 27017, "tcp"), "elasticsearch-rest-tcp": (9200, 9200, "tcp"),
+    "kubernetes-api-https-tcp": (6443, 6443, "tcp"), "prometheus-http-tcp": (9090, 9090, "tcp"),
+    "grafana-tcp": (3000, 3000, "tcp"), "winrm-http-tcp": (5985, 5985, "tcp"), "winrm-https-tcp": (5986, 5986, "tcp"),
+    "ntp-udp": (123, 123, "udp"), "dns-udp": (53, 53, "udp"), "dns-tcp": (53, 53, "tcp"),
+}
+
+
+def _aws_security_group_module(resource: TfResource) -> Iterator[Opening]:
+    """The security-group registry module: ``ingress_cidr_blocks`` with named ``ingress_rules``, and
+    ``ingress_with_cidr_blocks`` maps whose ``cidr_blocks`` is a comma-separated string."""
+    found = _sources(resource, (), ("ingress_cidr_blocks", "ingress_ipv6_cidr_blocks"))
+    for index, name in enumerate(_items(resource.get("ingress_rules"))):
+        spec = SG_MODULE_RULES.get(name) if isinstance(name, str) else None
+        if spec is not None:
+            opening = _opening(resource, f'{resource.address} ingress rule "{name}"', found,
+                               [_aws_service(spec[2], spec[0], spec[1])])
+            if opening:
+                yield opening
+    for index, rule in enumerate(_items(resource.get("ingress_with_cidr_blocks"))):
+        if not isinstance(rule, dict):
+            continue
+        cidrs = rule.get("cidr_blocks")
+        path = ("ingress_with_cidr_blocks", index)
+        found_here = _Sources()
+        if isinstance(cidrs, str):
+            found_here.open = [(path + ("cidr_blocks",), c.strip()) for c in cidrs.split(",")
+                               if _is_anywhere(c.strip(), False)[0]]
+        if "rule" in rule and isinstance(rule.get("rule"), str) and rule["rule"] in SG_MODULE_RULES:
+            low, high, protocol = SG_MODULE_RULES[rule["rule"]]
+        else:
+            low, high, protocol = rule.get("from_port"), rule.get("to_port"), rule.get("protocol")
+        opening = _opening(resource, f"{resource.address} ingress_with_cidr_blocks #{index + 1}", found_here,
+                           [_aws_service(protocol, low, high)])
+        if opening:
+            yield opening
+
+
 OPENERS: dict[str, Callable[[TfResource], Iterator[Opening]]] = {
+    "module:" + SG_MODULE_SOURCE: _aws_security_group_module,
     "aws_security_group": _aws_security_group,
     "aws_default_security_group": _aws_security_group,
     "aws_security_group_rule": _aws_security_group_rule,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
@@ -43,12 +43,7 @@ def _rule(**metadata: Any):
         def managed_only(resource: TfResource, inventory: TfInventory) -> Iterator[Hit]:
             if resource.mode != "managed":
                 return
-            for hit in check(resource, inventory):
-                if hit.scalar_line is None and hit.obj is None and hit.path:
-                    offset = _element_offset(resource, hit.path)
-                    if offset:
-                        hit = replace(hit, scalar_line=offset)
-                yield hit
+            yield from check(resource, inventory)
         managed_only.__name__, managed_only.__doc__ = check.__name__, check.__doc__
         return rules.rule(**metadata)(managed_only)
     return register
@@ -835,25 +830,6 @@ def _startup_scripts(resource: TfResource) -> Iterator[tuple[tuple, Any]]:
         for key in STARTUP_KEYS:
             if metadata.get(key) is not None:
                 yield prefix + (key,), metadata[key]
-
-
-def _element_offset(resource: TfResource, path: tuple) -> int | None:
-    """Lines from the start of the map or list attribute at ``path[:-1]`` to its element ``path[-1]`` (a key
-    or an index), so a finding points at the element rather than the attribute's first line."""
-    attribute = resource.expressions.get(tuple(path[:-1]))
-    span = resource.spans.get(tuple(path[:-1]))
-    if span is None or not path:
-        return None
-    element = None
-    if isinstance(attribute, ast.ObjectExpr) and isinstance(path[-1], str):
-        element = next((key for key, _ in attribute.items
-                        if isinstance(key, ast.Literal) and key.value == path[-1]), None)
-    elif isinstance(attribute, ast.TupleExpr) and isinstance(path[-1], int) and 0 <= path[-1] < len(attribute.items):
-        element = attribute.items[path[-1]]
-    element_span = getattr(element, "span", ast.NO_SPAN)
-    if element is None or element_span == ast.NO_SPAN:
-        return None
-    return element_span[0] - span[0]
 
 
 # --- rules: Vertex AI (catalogue GCP) ------------------------------------------------------------------

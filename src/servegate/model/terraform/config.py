@@ -428,6 +428,7 @@ def evaluate_body(body: ast.Body, scope: Scope, prefix: tuple, resource: TfResou
         values[name] = evaluate_safely(attr.expr, scope)
         resource.spans[prefix + (name,)] = attr.span
         resource.expressions[prefix + (name,)] = attr.expr
+        _record_item_spans(attr.expr, prefix + (name,), resource)
     for block in body.blocks:
         if top_level and block.type in META_BLOCKS:
             continue
@@ -442,6 +443,22 @@ def evaluate_body(body: ast.Body, scope: Scope, prefix: tuple, resource: TfResou
         resource.spans[prefix + (block.type, index)] = block.span
         evaluate_body(block.body, scope, prefix + (block.type, index), resource, target=item)
         items.append(item)
+
+
+def _record_item_spans(expr: ast.Expr, path: tuple, resource: TfResource, depth: int = 0) -> None:
+    """Spans of the items of literal lists and objects, so a finding on ``rules[1].cidr`` points there."""
+    if depth > 8:
+        return
+    if isinstance(expr, ast.TupleExpr):
+        for index, item in enumerate(expr.items):
+            resource.spans[path + (index,)] = item.span
+            _record_item_spans(item, path + (index,), resource, depth + 1)
+    elif isinstance(expr, ast.ObjectExpr):
+        for key, value in expr.items:
+            if isinstance(key, ast.Literal) and isinstance(key.value, str):
+                resource.spans[path + (key.value,)] = (key.span[0], key.span[1], value.span[2], value.span[3])
+                resource.expressions[path + (key.value,)] = value
+                _record_item_spans(value, path + (key.value,), resource, depth + 1)
 
 
 def _expand_dynamic(block: ast.Block, scope: Scope, prefix: tuple, resource: TfResource, values: dict) -> None:
