@@ -1,0 +1,26 @@
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = ">= 4.17, < 5.0"
+    }
+    azapi = {
+      source  = "Azure/azapi"
+      version = ">= 2.0"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9"
+    }
+  }
+}
+
+provider "azurerm" {
+  # The storage account has no shared keys: the provider talks to it with Entra ID.
+  storage_use_azuread = true
+  features {}
+}
+
+provider "azapi" {}
