@@ -91,7 +91,7 @@ def test_text_output_groups_by_file(project: Path, capsys):
     lines = out.splitlines()
     assert lines[0] == "k8s/pod.yaml"
     assert "KUBE-001" in lines[1] and "container `triton` in Pod/ml/triton" in lines[1]
-    assert lines[2].strip().startswith("fix:")
+    assert lines[2].strip() == "fix (unsafe): set privileged: false"  # the automatic fix, in place of the gist
 
 
 def test_rules_and_explain(capsys):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from servegate.findings import Severity
+from servegate.render import RenderOptions
 from servegate.scan import ScanOptions, exit_code, scan
 
 PRIVILEGED_POD = """\
@@ -47,12 +48,12 @@ def test_json_manifest(tmp_path: Path):
     assert ("KUBE-001", "pod.json", 3) in _ids(result)
 
 
-def test_helm_templates_are_skipped_and_reported(tmp_path: Path):
+def test_helm_templates_are_skipped_and_reported_with_skip_render(tmp_path: Path):
     chart = tmp_path / "chart"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
     (chart / "templates" / "deploy.yaml").write_text("kind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n")
-    result = scan([tmp_path])
+    result = scan([tmp_path], ScanOptions(render=RenderOptions(skip_render=True)))
     assert not result.errors
     assert [(s.file, s.reason) for s in result.skipped] == [
         ("chart/templates/deploy.yaml", "Helm chart template (needs rendering, not plain YAML)")
@@ -118,18 +119,19 @@ def test_links_outside_the_root_are_not_followed(tmp_path: Path):
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    # Tests run as root in CI, where chmod 0 does not stop reads: simulate the permission error.
     target = tmp_path / "secret.yaml"
     target.write_text(PRIVILEGED_POD)
+    target.chmod(0)
     (tmp_path / "other.yaml").write_text(PRIVILEGED_POD)
-    real_read = Path.read_bytes
+    if os.geteuid() == 0:  # root reads whatever the mode says (CI runs as root): simulate the refusal
+        real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "secret.yaml":
-            raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        def refusing_open(path, flags, *args, **kwargs):
+            if os.path.basename(path) == "secret.yaml":
+                raise PermissionError(13, "Permission denied")
+            return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(os, "open", refusing_open)
     result = scan([tmp_path])
     assert [(e.file, e.message) for e in result.errors] == [("secret.yaml", "cannot read file: Permission denied")]
     assert any(f.location.file == "other.yaml" for f in result.findings)

@@ -122,3 +122,27 @@ def test_crd_bodies_are_blanked_without_moving_lines():
     documents = load_documents(blanked)[0]
     pod = next(d for d in documents if isinstance(d.data, dict) and d.data.get("kind") == "Pod")
     assert span_of(pod.data, ("metadata", "name"))[0][0] == 9
+
+
+def test_json_is_read_as_json():
+    # Exponents are numbers, surrogate pairs decode, raw DEL and NEL stay characters; later positions still
+    # point into the text as written (the pair is 12 characters, the raw characters 1).
+    text = '{"big": 1e5, "small": -2.5E-3, "smile": "\\ud83d\\ude00", "raw": "a\x7fb\x85c", "after": true}'
+    documents, error = load_json_documents(text)
+    assert error is None
+    data = documents[0].data
+    assert data == {"big": 100000.0, "small": -0.0025, "smile": "\U0001F600", "raw": "a\x7fb\x85c", "after": True}
+    assert span_of(data, ("after",))[0][:2] == (1, text.index('"after"') + 1)
+    assert data.value_spans["after"][:4] == (1, text.index("true") + 1, 1, text.index("true") + 5)
+
+
+def test_lines_are_counted_at_line_feeds_only():
+    # YAML also breaks lines at a lone CR, NEL, LS and PS; editors and code scanning do not.
+    text = 'a: "x\u2028y"\nb: 1\rc: 2\n"d\x85e": 3\nf: [4]\n'
+    documents, error = load_documents(text)
+    assert error is None
+    data = documents[0].data
+    assert data["a"] == "x y" and data["d e"] == 3  # YAML folds those breaks as it always did
+    assert [data.key_spans[key][:2] for key in ("a", "b", "c", "d e", "f")] == [(1, 1), (2, 1), (2, 6), (3, 1),
+                                                                                (4, 1)]
+    assert data["f"].item_spans[0][:4] == (4, 5, 4, 6)

@@ -16,6 +16,9 @@ walking up from the scan root. Command-line options override it. Unknown keys ar
     rule = "KUBE-020"
     path = "examples/**"
     reason = "demo manifests, never deployed"
+
+    [admit]                           # the admission webhook (servegate.admit.settings checks this table)
+    deny = ["high", "critical"]
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from typing import Any
 from servegate.findings import Severity
 from servegate.suppression import ConfigSuppression
 
-KEYS = {"select", "ignore", "exclude", "fail-on", "policies", "var-files", "vars", "severity", "suppress"}
+KEYS = {"select", "ignore", "exclude", "fail-on", "policies", "var-files", "vars", "severity", "suppress",
+        "admit"}
 SUPPRESS_KEYS = {"rule", "path", "reason"}
 
 
@@ -49,6 +53,7 @@ class Config:
     variables: list[str] = field(default_factory=list)
     severity: dict[str, Severity] = field(default_factory=dict)
     suppress: list[ConfigSuppression] = field(default_factory=list)
+    admit: dict[str, Any] = field(default_factory=dict)  # the [admit] table, read by servegate.admit.settings
 
 
 def find_config(start: Path) -> Path | None:
@@ -104,6 +109,9 @@ def parse_config(data: dict[str, Any], where: Path) -> Config:
         config.severity = {str(rule).upper(): Severity.parse(str(level)) for rule, level in severity.items()}
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    config.admit = data.get("admit", {})
+    if not isinstance(config.admit, dict):
+        raise ConfigError(f"{where}: `admit` must be a table (see `servegate admit --help`)")
     variables = data.get("vars", {})
     if not isinstance(variables, dict):
         raise ConfigError(f"{where}: `vars` must be a table of name = value")

@@ -20,47 +20,27 @@ KIND_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".tf": "terr
 class SourceFile:
     path: Path  # absolute
     display: str  # relative to the scan root, with forward slashes
-    kind: str
+    kind: str  # "yaml", "json", "terraform", or "helm" (a chart template)
 
 
 def scan_root(paths: list[Path]) -> Path:
-    resolved = [p.resolve() for p in paths]
+    resolved = [_real(p) for p in paths]
     if len(resolved) == 1:
         only = resolved[0]
         return only if only.is_dir() else only.parent
     return Path(os.path.commonpath(resolved))
 
 
-def _in_helm_templates(directory: Path, cache: dict[Path, bool]) -> bool:
-    """Whether files of ``directory`` lie under a chart's ``templates/`` folder (memoised per folder)."""
-    known = cache.get(directory)
-    if known is None:
-        if directory.name == "templates" and (directory.parent / "Chart.yaml").is_file():
-            known = True
-        elif directory.parent == directory:
-            known = False
-        else:
-            known = _in_helm_templates(directory.parent, cache)
-        cache[directory] = known
-    return known
+def _real(path: Path | str) -> Path:
+    """``Path.resolve()`` without its RuntimeError on a symbolic link loop (the loop is reported when read)."""
+    return Path(os.path.realpath(path))
 
 
-def classify(path: Path, root: Path, chart_cache: dict[Path, bool] | None = None) -> SourceFile | Skipped:
-    display = _display(path, root)
-    terraform_json = path.name.endswith((".tf.json", ".tfvars.json"))
-    kind = "terraform" if terraform_json else KIND_BY_SUFFIX.get(path.suffix.lower(), "")
-    if not kind:
-        return Skipped(display, "not an infrastructure-as-code file")
-    if kind == "yaml" and _in_helm_templates(path.parent, {} if chart_cache is None else chart_cache):
-        return Skipped(display, "Helm chart template (needs rendering, not plain YAML)")
-    return SourceFile(path, display, kind)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _kind(name: str) -> str:
+    if name.endswith((".tf.json", ".tfvars.json")):
+        return "terraform"
+    dot = name.rfind(".")  # the suffix as Path.suffix sees it
+    return KIND_BY_SUFFIX.get(name[dot:].lower(), "") if 0 < dot < len(name) - 1 else ""
 
 
 def excluded(display: str, patterns: tuple[str, ...]) -> bool:
@@ -70,43 +50,99 @@ def excluded(display: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(prefix, pattern) for pattern in patterns for prefix in prefixes)
 
 
+class _Walk:
+    """One discovery. Paths are plain strings spelt as ``pathlib`` would spell them (no ``./``, no trailing
+    ``/``): on a monorepo, building a ``Path`` per directory entry cost more than the walk itself."""
+
+    def __init__(self, root: Path, follow_outside_links: bool, exclude: tuple[str, ...]) -> None:
+        self.root = str(root)
+        self.root_prefix = self.root.rstrip("/") + "/"
+        real_root = str(_real(root))
+        self.real_root_prefix = real_root.rstrip("/") + "/"
+        self.real_root = real_root
+        self.follow_outside_links = follow_outside_links
+        self.exclude = exclude
+        self.files: list[SourceFile] = []
+        self.skipped: list[Skipped] = []
+        self.seen: set[str] = set()
+        self.chart_folders: dict[str, bool] = {}
+
+    def display(self, path: str) -> str:
+        """Relative to the scan root when the path lies under it as written, else the path itself."""
+        return path[len(self.root_prefix):] if path.startswith(self.root_prefix) else path
+
+    def in_helm_templates(self, folder: str) -> bool:
+        """Whether files of ``folder`` lie under a chart's ``templates/`` folder (memoised per folder; like
+        ``Path.parent``, the climb stops at the top of the path as written)."""
+        known = self.chart_folders.get(folder)
+        if known is None:
+            parent = os.path.dirname(folder) or "."
+            if os.path.basename(folder) == "templates" and os.path.isfile(os.path.join(parent, "Chart.yaml")):
+                known = True
+            elif parent == folder:
+                known = False
+            else:
+                known = self.in_helm_templates(parent)
+            self.chart_folders[folder] = known
+        return known
+
+    def consider(self, path: str, explicit: bool, is_link: bool) -> None:
+        display = self.display(path)
+        if self.exclude and excluded(display, self.exclude):
+            return
+        real = path
+        if is_link:
+            real = os.path.realpath(path)
+            if not self.follow_outside_links and real != self.real_root and \
+                    not real.startswith(self.real_root_prefix):
+                self.skipped.append(Skipped(display, "symbolic link pointing outside the scan root"))
+                return
+        if real in self.seen:
+            return
+        self.seen.add(real)
+        kind = _kind(os.path.basename(path))
+        if not kind:
+            if explicit:
+                self.skipped.append(Skipped(display, "not an infrastructure-as-code file"))
+            return
+        if kind == "yaml" and self.in_helm_templates(os.path.dirname(path) or "."):
+            kind = "helm"  # a chart template: rendered with its chart (servegate.render), never read as YAML
+        self.files.append(SourceFile(Path(path), display, kind))
+
+    def folder(self, start: str) -> None:
+        """Every file below ``start`` in sorted order, folder by folder, as ``os.walk`` visits them: links to
+        folders are not followed, so link loops cannot trap the walk."""
+        pending = [start]
+        while pending:
+            folder = pending.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError:
+                continue  # os.walk ignores folders it cannot list too
+            subfolders = []
+            for entry in entries:
+                path = entry.name if folder == "." else f"{folder.rstrip('/')}/{entry.name}"
+                try:
+                    is_folder = entry.is_dir()
+                except OSError:
+                    is_folder = False
+                if is_folder:
+                    if entry.name not in SKIPPED_DIRS and not entry.is_symlink():
+                        subfolders.append(path)
+                else:
+                    self.consider(path, explicit=False, is_link=entry.is_symlink())
+            pending.extend(reversed(subfolders))
+
+
 def discover(paths: list[Path], root: Path, follow_outside_links: bool = False,
              exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     """Files to scan, in a stable order, and what was skipped on purpose (with why)."""
-    files: list[SourceFile] = []
-    skipped: list[Skipped] = []
-    seen: set[Path] = set()
-    root_resolved = root.resolve()
-
-    chart_cache: dict[Path, bool] = {}
-
-    def consider(path: Path, explicit: bool) -> None:
-        if exclude and excluded(_display(path, root), exclude):
-            return
-        real = path
-        if path.is_symlink():
-            real = path.resolve()
-            if not follow_outside_links and not real.is_relative_to(root_resolved):
-                skipped.append(Skipped(_display(path, root), "symbolic link pointing outside the scan root"))
-                return
-        if real in seen:
-            return
-        seen.add(real)
-        item = classify(path, root, chart_cache)
-        if isinstance(item, Skipped):
-            if explicit or item.reason != "not an infrastructure-as-code file":
-                skipped.append(item)
-        else:
-            files.append(item)
-
+    walk = _Walk(root, follow_outside_links, exclude)
     for start in paths:
         if start.is_file() or (start.is_symlink() and not start.is_dir()):
-            consider(start, explicit=True)
-            continue
-        # os.walk does not follow directory links, so link loops cannot trap it.
-        for dirpath, dirnames, filenames in os.walk(start):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-            for name in sorted(filenames):
-                consider(Path(dirpath) / name, explicit=False)
-    files.sort(key=lambda f: f.display)
-    return files, skipped
+            walk.consider(str(start), explicit=True, is_link=start.is_symlink())
+        else:
+            walk.folder(str(start))
+    walk.files.sort(key=lambda f: f.display)
+    return walk.files, walk.skipped

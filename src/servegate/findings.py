@@ -71,6 +71,37 @@ class Related:
     message: str
 
 
+class Applicability(enum.Enum):
+    """How freely a fix may be applied (ruff's terms)."""
+
+    SAFE = "safe"  # changes nothing but the security property the finding is about
+    UNSAFE = "unsafe"  # may change what the workload can do: review it before applying
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text of one file between two positions (1-based lines and columns, end column exclusive;
+    equal positions insert). ``offset``/``end_offset`` are the same positions as character offsets."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    offset: int
+    end_offset: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A patch for a finding: minimal text edits against the file as scanned."""
+
+    title: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
@@ -84,6 +115,7 @@ class Finding:
     suppressed: bool = False
     justification: str = ""
     suppression: str = ""  # how: "inline", "annotation", "config" or "baseline"
+    fixes: tuple[Fix, ...] = ()
 
     def sort_key(self) -> tuple:
         loc = self.location

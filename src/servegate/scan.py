@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
+import functools
+import gc
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from servegate.discover import SourceFile, discover, scan_root
 from servegate.findings import Finding, InputError, Related, Severity, Skipped
+from servegate.fix.resolve import FixSources
 from servegate.model.k8s import UNREAD_KINDS, Inventory, K8sObject, is_wanted_document, objects_in
+from servegate.model.graph import link_layers
 from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.kubernetes import as_kubernetes_object
 from servegate.model.terraform.plan import PlanResource, looks_like_plan, merge_plan, plan_resources
 from servegate.model.terraform.values import VariableInputs
 from servegate.model.workloads import pod_specs
+from servegate.render import KUSTOMIZATION_FILES, RenderOptions, Rendering, collapse_repeats
 from servegate.rules import REGISTRY
 from servegate.rules.base import Hit, Located, Rule, Scope
 from servegate.suppression import ANNOTATION_PREFIX, Baseline, ConfigSuppression, Directive, Suppressions, directives_in
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
+
+if TYPE_CHECKING:
+    from servegate.policy import PolicySet
 
 DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
 
@@ -35,6 +46,9 @@ class ScanOptions:
     baseline: Baseline | None = None
     stdin: tuple[tuple[str, str], ...] = ()  # (name, text) of manifests read from standard input
     progress: Callable[[int, int], None] | None = None  # called with (files read, files in all)
+    policies: PolicySet | None = None  # custom Rego policies (servegate.policy), run after the built-in rules
+    render: RenderOptions = field(default_factory=RenderOptions)  # Helm charts and Kustomize overlays
+    texts: dict[str, str] = field(default_factory=dict)  # display path -> text to scan instead of the file
 
 
 @dataclass
@@ -48,6 +62,7 @@ class ScanResult:
     files_scanned: int = 0
     objects: int = 0
     rules: tuple[Rule, ...] = ()
+    inventory: Inventory | None = None  # what the rules saw; ``inventory.graph`` is the resource graph
 
 
 def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule, ...]:
@@ -59,10 +74,13 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tupl
 
 def read_text(source: SourceFile, max_size: int) -> str | InputError:
     try:
-        size = source.path.stat().st_size
-        if size > max_size:
-            return InputError(source.display, 0, f"file is {size} bytes, over the {max_size}-byte limit; not scanned")
-        raw = source.path.read_bytes()
+        info = source.path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return InputError(source.display, 0, "not a regular file (a pipe, socket or device); not scanned")
+        if info.st_size > max_size:
+            return InputError(source.display, 0,
+                              f"file is {info.st_size} bytes, over the {max_size}-byte limit; not scanned")
+        raw = _read_at_most(source.path, max_size + 1)
     except OSError as exc:
         return InputError(source.display, 0, f"cannot read file: {exc.strerror or exc}")
     if len(raw) > max_size:  # it grew while we looked
@@ -74,6 +92,16 @@ def read_text(source: SourceFile, max_size: int) -> str | InputError:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return InputError(source.display, line, f"not valid UTF-8 (byte {exc.start}); not scanned")
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes: memory stays bounded when a file grows after it was measured, and a pipe
+    swapped in for the file cannot block the scan (non-blocking open, then only regular files are read)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return handle.read(limit)
 
 
 def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputError | None]:
@@ -90,6 +118,24 @@ def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputE
     return objects, InputError(source.display, error.line, message)
 
 
+def _fewer_collections(scan_function: Callable[..., ScanResult]) -> Callable[..., ScanResult]:
+    """A scan builds millions of objects that live until it ends: with the default thresholds the cycle
+    collector walks them again and again (about a tenth of a monorepo scan). During a scan it runs after
+    every 100,000 allocations instead of 700, and full collections wait for the end."""
+
+    @functools.wraps(scan_function)
+    def with_fewer_collections(*args: Any, **kwargs: Any) -> ScanResult:
+        previous = gc.get_threshold()
+        gc.set_threshold(100_000, 50, 100)
+        try:
+            return scan_function(*args, **kwargs)
+        finally:
+            gc.set_threshold(*previous)
+
+    return with_fewer_collections
+
+
+@_fewer_collections
 def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     root = scan_root(paths) if paths else Path.cwd()  # only standard input: nothing to walk
     files, skipped = discover(paths, root, options.follow_outside_links, options.exclude) if paths else ([], [])
@@ -99,6 +145,9 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     planned: list[PlanResource] = []
     directives: list[Directive] = []
     scanned: set[str] = set()
+    policy_sources: list[tuple[SourceFile, str]] = []  # what custom policies test, as Conftest would read it
+    objects_by_file: dict[str, list[K8sObject]] = {}
+    fix_sources = FixSources()  # the texts fixes are planned against
     stdin = [(SourceFile(root / name, name, "json" if name.endswith(".json") else "yaml"), text)
              for name, text in options.stdin]
     sources = [(f, None) for f in files] + stdin
@@ -106,15 +155,20 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         if options.progress is not None:
             options.progress(count, len(sources))
         if text is None:
-            text = read_text(source, options.max_file_size)
+            text = _source_text(source, options)
         if isinstance(text, InputError):
             result.errors.append(text)
             continue
         result.files_scanned += 1
         scanned.add(source.display)
         directives.extend(directives_in(source.display, text))
+        if options.policies is not None and source.kind in ("yaml", "json", "terraform"):
+            policy_sources.append((source, text))
+        if source.kind == "helm":
+            continue  # rendered with its chart, after every plain file is loaded
         if source.kind == "terraform":
             terraform_files.append((source.path, source.display, text))
+            fix_sources.add_terraform(source.display, text)
             continue
         if source.kind == "json" and looks_like_plan(text):
             documents, error = load_json_documents(text)
@@ -124,8 +178,12 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
             continue
         loaded, error = load_objects(source, text)
         objects.extend(loaded)
+        objects_by_file[source.display] = loaded
+        fix_sources.add_manifests(source.display, text, loaded)
         if error:
             result.errors.append(error)
+    rendering = _render(root, files, objects_by_file, options, result)
+    objects = [obj for obj in objects if obj.file not in rendering.consumed] + rendering.objects
     tf_inventory = TfInventory(planned)
     if terraform_files:
         from servegate.model.terraform.loading import load_terraform  # tree-sitter only when needed
@@ -141,7 +199,13 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
                                                              f"{type(exc).__name__}: {exc}"))
         objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
     result.objects = len(objects) + len(tf_inventory.resources)
-    findings, rule_errors = evaluate(Inventory.of(objects), options.rules, tf_inventory)
+    inventory = Inventory.of(objects)
+    findings, rule_errors = evaluate(inventory, options.rules, tf_inventory, fix_sources)
+    result.inventory = inventory
+    if rendering.deployed_by:
+        findings = collapse_repeats(findings, rendering.deployed_by)
+    if options.policies is not None:
+        findings, rule_errors = _with_policies(options.policies, policy_sources, findings, rule_errors, result)
     suppressions = Suppressions(
         directives=directives,
         annotations={o.ref: o.annotations for o in objects
@@ -150,15 +214,51 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         severity_overrides=options.severity_overrides, baseline=options.baseline,
     )
     result.findings, result.warnings, result.fixed = suppressions.apply(
-        findings, {rule.id for rule in options.rules}, scanned)
+        findings, {rule.id for rule in result.rules}, scanned)
+    if options.policies is not None:
+        result.warnings += options.policies.warnings
     result.errors.extend(rule_errors)
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result
 
 
-def evaluate(inventory: Inventory, rules: Iterable[Rule],
-             tf_inventory: TfInventory | None = None) -> tuple[list[Finding], list[InputError]]:
+def _source_text(source: SourceFile, options: ScanOptions) -> str | InputError:
+    """The file's text: the working copy the fix engine passed in ``options.texts``, else what is on disk."""
+    if source.display in options.texts:
+        return options.texts[source.display]
+    return read_text(source, options.max_file_size)
+
+
+def _with_policies(policies: PolicySet, sources: list[tuple[SourceFile, str]], findings: list[Finding],
+                   errors: list[InputError], result: ScanResult) -> tuple[list[Finding], list[InputError]]:
+    """The built-in findings and errors with those of the custom Rego policies, whose rules join the result's."""
+    policy_findings, policy_errors = policies.evaluate(sources)
+    result.rules += policies.rules
+    return sorted(findings + policy_findings, key=Finding.sort_key), errors + policy_errors
+
+
+def _render(root: Path, files: list[SourceFile], objects_by_file: dict[str, list[K8sObject]],
+            options: ScanOptions, result: ScanResult) -> Rendering:
+    """Render the scan's Helm charts and build its Kustomize overlays (see ``servegate.render``)."""
+    if not any(f.kind == "helm" or f.path.name in KUSTOMIZATION_FILES for f in files):
+        return Rendering()
+    from servegate.render import render_all
+
+    def load_file(path: Path, display: str) -> list[K8sObject]:
+        source = SourceFile(path, display, "yaml")
+        text = read_text(source, options.max_file_size)
+        return [] if isinstance(text, InputError) else load_objects(source, text)[0]
+
+    rendering = render_all(root, files, objects_by_file, options.render, load_file)
+    result.errors.extend(rendering.errors)
+    result.skipped.extend(rendering.skipped)
+    return rendering
+
+
+def evaluate(inventory: Inventory, rules: Iterable[Rule], tf_inventory: TfInventory | None = None,
+             fix_sources: FixSources | None = None) -> tuple[list[Finding], list[InputError]]:
     """Run every rule over the inventory; a rule that crashes is reported, never silently dropped."""
+    link_layers(inventory, tf_inventory)  # before any rule asks for the graph across both layers
     by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
     for rule in rules:
         by_scope[rule.scope].append(rule)
@@ -168,7 +268,7 @@ def evaluate(inventory: Inventory, rules: Iterable[Rule],
     def run(rule: Rule, obj: Located | None, *args: object) -> None:
         try:
             for hit in rule.check(*args):
-                findings.append(to_finding(rule, hit, obj))
+                findings.append(to_finding(rule, hit, obj, fix_sources))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others' results
             where = obj.file if obj else "<scan>"
             errors.append(InputError(where, 0, f"internal error in rule {rule.id}: {type(exc).__name__}: {exc}"))
@@ -187,6 +287,7 @@ def evaluate(inventory: Inventory, rules: Iterable[Rule],
                         run(rule, obj, container)
     for rule in by_scope[Scope.INVENTORY]:
         run(rule, None, inventory)
+    _run_graph_rules(inventory, by_scope[Scope.GRAPH], run, errors)
     for resource in tf_inventory.resources if tf_inventory else ():
         for rule in by_scope[Scope.RESOURCE]:
             if resource.type in rule.kinds:
@@ -195,7 +296,22 @@ def evaluate(inventory: Inventory, rules: Iterable[Rule],
     return sorted(unique.values(), key=Finding.sort_key), errors
 
 
-def to_finding(rule: Rule, hit: Hit, checked: Located | None) -> Finding:
+def _run_graph_rules(inventory: Inventory, rules: list[Rule], run: Callable[..., None],
+                     errors: list[InputError]) -> None:
+    """Rules across resources and layers share one resource graph, built on first use."""
+    if not rules:
+        return
+    try:
+        graph = inventory.graph
+    except Exception as exc:  # noqa: BLE001 - report, and keep the other rules' results
+        errors.append(InputError("<scan>", 0, f"internal error building the resource graph: "
+                                              f"{type(exc).__name__}: {exc}"))
+        return
+    for rule in rules:
+        run(rule, None, graph)
+
+
+def to_finding(rule: Rule, hit: Hit, checked: Located | None, fix_sources: FixSources | None = None) -> Finding:
     obj = hit.obj or checked
     if obj is None:
         raise ValueError(f"rule {rule.id} returned a hit without an object")
@@ -207,6 +323,7 @@ def to_finding(rule: Rule, hit: Hit, checked: Located | None) -> Finding:
         rule_id=rule.id, title=rule.title, severity=hit.severity or rule.severity,
         confidence=hit.confidence or rule.confidence, message=hit.message,
         location=obj.locate(hit.path, hit.scalar_line), resource=obj.ref, related=related,
+        fixes=fix_sources.resolve(obj, hit.fixes) if fix_sources is not None and hit.fixes else (),
     )
 
 

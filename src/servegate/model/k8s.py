@@ -11,6 +11,7 @@ from servegate.findings import Location
 from servegate.sources.located import Path, format_path, get_path, line_within_scalar, span_of
 
 if TYPE_CHECKING:
+    from servegate.model.graph import ResourceGraph
     from servegate.model.kustomize import KustomizeIndex
 
 
@@ -117,6 +118,8 @@ class Inventory:
     _by_name: dict[tuple[str, str, str], K8sObject] = field(default_factory=dict)
     _by_kind_name: dict[tuple[str, str], list[K8sObject]] = field(default_factory=lambda: defaultdict(list))
     _kustomize: Any = None
+    terraform: Any = None  # the scan's TfInventory: the resource graph reaches across both layers
+    _graph: Any = None
 
     @classmethod
     def of(cls, objects: Iterable[K8sObject]) -> Inventory:
@@ -147,6 +150,15 @@ class Inventory:
 
             self._kustomize = KustomizeIndex.of(self.of_kind("Kustomization", "Component"))
         return self._kustomize
+
+    @property
+    def graph(self) -> ResourceGraph:
+        """Who routes to, selects, runs as, binds, assumes, reads and writes what: built once, on first use."""
+        if self._graph is None:
+            from servegate.model.graph import ResourceGraph
+
+            self._graph = ResourceGraph.build(self, self.terraform)
+        return self._graph
 
     def namespace_of(self, obj: K8sObject) -> str:
         """The namespace an object will live in, when its manifest or its Kustomization says; else ""."""

@@ -8,7 +8,7 @@ from typing import Callable
 from servegate.scan import ScanResult
 
 MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "github": "github",
-           "markdown": "markdown"}
+           "markdown": "markdown", "html": "html"}
 
 
 def renderer(name: str) -> Callable[..., str]:

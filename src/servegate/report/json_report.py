@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from servegate import __version__
-from servegate.findings import Finding, Severity
+from servegate.findings import Finding, Fix, Severity
 from servegate.scan import ScanResult
 
 
@@ -33,6 +33,18 @@ def finding_dict(finding: Finding) -> dict:
             {"file": r.location.file, "line": r.location.line, "path": r.location.path, "message": r.message}
             for r in finding.related
         ],
+        "fixes": [fix_dict(fix) for fix in finding.fixes],
+    }
+
+
+def fix_dict(fix: Fix) -> dict:
+    """A fix as text edits: 1-based positions (end column exclusive) and character offsets of the scanned text."""
+    return {
+        "title": fix.title,
+        "applicability": fix.applicability.value,
+        "edits": [{"file": e.file, "line": e.line, "column": e.column, "end_line": e.end_line,
+                   "end_column": e.end_column, "offset": e.offset, "end_offset": e.end_offset, "text": e.text}
+                  for e in fix.edits],
     }
 
 

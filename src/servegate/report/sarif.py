@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from servegate import __version__
-from servegate.findings import Confidence, Finding, Location, Severity
+from servegate.findings import Confidence, Finding, Fix, Location, Severity
 from servegate.report.rule_docs import rule_markdown, rule_text
 from servegate.rules.base import Rule
 from servegate.scan import ScanResult
@@ -42,6 +42,21 @@ def _physical(location: Location) -> dict:
     return {"artifactLocation": {"uri": location.file, "uriBaseId": "%SRCROOT%"}, "region": region}
 
 
+def _fix(fix: Fix) -> dict:
+    """SARIF's fix: one artifactChange per file, each edit a replacement (an insertion deletes nothing)."""
+    changes: dict[str, list[dict]] = {}
+    for edit in fix.edits:
+        region = {"startLine": edit.line, "startColumn": edit.column, "endLine": edit.end_line,
+                  "endColumn": edit.end_column}
+        changes.setdefault(edit.file, []).append({"deletedRegion": region, "insertedContent": {"text": edit.text}})
+    return {
+        "description": {"text": f"{fix.title} ({fix.applicability.value})"},
+        "artifactChanges": [{"artifactLocation": {"uri": file, "uriBaseId": "%SRCROOT%"}, "replacements": replacements}
+                            for file, replacements in changes.items()],
+        "properties": {"applicability": fix.applicability.value},
+    }
+
+
 def _result(finding: Finding, index: dict[str, int]) -> dict:
     result = {
         "ruleId": finding.rule_id,
@@ -62,6 +77,8 @@ def _result(finding: Finding, index: dict[str, int]) -> dict:
             {"id": i + 1, "physicalLocation": _physical(r.location), "message": {"text": r.message}}
             for i, r in enumerate(finding.related)
         ]
+    if finding.fixes:
+        result["fixes"] = [_fix(fix) for fix in finding.fixes]
     if finding.suppressed:
         kind = "inSource" if finding.suppression in ("inline", "annotation") else "external"
         result["suppressions"] = [{"kind": kind, "status": "accepted",

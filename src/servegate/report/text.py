@@ -54,8 +54,10 @@ def _finding_lines(finding: Finding, paint) -> list[str]:
         lines[0] += paint(f"  [suppressed: {finding.justification}]", DIM)
     for related in finding.related:
         lines.append(paint(f"{'':18}-> {related.location.file}:{related.location.line} {related.message}", DIM))
+    for fix in finding.fixes:  # an automatic fix says exactly what it changes (`servegate fix` applies it)
+        lines.append(paint(f"{'':18}fix ({fix.applicability.value}): {fix.title}", DIM))
     rule = BY_ID.get(finding.rule_id)
-    if rule is not None:
+    if rule is not None and not finding.fixes:
         lines.append(paint(f"{'':18}fix: {_first_sentence(rule.remediation)}", DIM))
     return lines
 

@@ -8,6 +8,8 @@ from servegate.rules import aws_ml
 from servegate.rules import aws_cloud
 from servegate.rules import azure
 from servegate.rules import gcp
+from servegate.rules import mesh
+from servegate.rules import graph
 from servegate.rules.base import Rule
 
 FAMILIES = (
@@ -23,6 +25,8 @@ FAMILIES = (
     aws_cloud.rules,
     azure.rules,
     gcp.rules,
+    mesh.rules,
+    graph.rules,
 )
 
 REGISTRY: tuple[Rule, ...] = tuple(rule for family in FAMILIES for rule in family)

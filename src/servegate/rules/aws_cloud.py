@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 from servegate.findings import Confidence, Severity
+from servegate.fix.model import AddResource, SetAttribute, SymbolicFix, safe, unsafe
+from servegate.model.graph import graph_of_terraform
 from servegate.model.terraform import iam
 from servegate.model.terraform.config import ModuleInstance, TfResource
 from servegate.model.terraform.defaults import setting
@@ -25,6 +27,7 @@ from servegate.model.terraform.evaluator import evaluate_safely, references
 from servegate.model.terraform.iam import UNKNOWN_ITEM, Statement, parse_policy
 from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.values import Unknown, is_known
+from servegate.rules.aws_ml import retention_fixes
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources import hcl_ast as ast
 
@@ -182,6 +185,7 @@ def _index(inventory: TfInventory) -> _Index:
     index = _Index(inventory)
     _classify_buckets(index)
     _classify_roles(index)
+    _classify_workloads(index)
     _classify_repos(index)
     _INDEX[0] = index
     return index
@@ -326,12 +330,23 @@ def _block_hit(block: TfResource, prefix: str = "") -> Hit | None:
         path = next(((flag,) for flag, written in off if written), (off[0][0],))
         described = ", ".join(f"{flag} = false" if written else f"{flag} unset (default: false)"
                               for flag, written in off)
-        return Hit(path, f"{prefix}{block.address} leaves public access partly open: {described}")
+        fix = safe(f"set {', '.join(flag for flag, _ in off)} = true",
+                   *(SetAttribute((flag,), "true") for flag, _ in off))
+        return Hit(path, f"{prefix}{block.address} leaves public access partly open: {described}", fixes=(fix,))
     if unknown:
         return Hit((unknown[0],), f"{prefix}{block.address} sets {', '.join(unknown)} to values not known "
                                   "statically, so whether public access is blocked is not known",
                    confidence=Confidence.LOW)
     return None
+
+
+def _public_access_block_fixes(bucket: TfResource) -> tuple[SymbolicFix, ...]:
+    """A public access block for the bucket, with all four settings on, right after it."""
+    if bucket.block is None or {"count", "for_each"} & set(bucket.block.body.attributes):
+        return ()  # a plan entry, or one block for many buckets: written by hand
+    body = (("bucket", "{self}.id"),) + tuple((flag, "true") for flag in PAB_FLAGS)
+    return (safe("add an aws_s3_bucket_public_access_block with all four settings true",
+                 AddResource("aws_s3_bucket_public_access_block", bucket.name, body)),)
 
 
 def _acl_hits(resource: TfResource) -> Iterator[tuple[tuple, str, bool]]:
@@ -584,6 +599,43 @@ def _classify_roles(index: _Index) -> None:
             hint = _hint(role.values.get("name"), role.values.get("name_prefix"), role.name)
             if hint:
                 mark(role, f'its name "{hint}" says it serves models', [])
+
+
+@dataclass(frozen=True)
+class _PodUser:
+    """A Kubernetes model server that runs as a role, listed in ``role_models`` next to SageMaker models."""
+
+    obj: Any  # the workload's K8sObject
+    path: tuple  # its serviceAccountName line
+    address: str  # how messages name it
+
+
+def _classify_workloads(index: _Index) -> None:
+    """Roles Kubernetes model servers assume (IRSA annotation, EKS Pod Identity association), found by the
+    resource graph across the scan's manifests and Terraform folders (catalogue G-03), and the buckets and
+    prefixes those servers load their models from."""
+    graph = graph_of_terraform(index.inventory)
+    for pod in graph.serving_pods():
+        roles = [link for link in graph.identities(pod) if link.identity.resource is not None
+                 and link.identity.resource.type == "aws_iam_role" and _managed(link.identity.resource)]
+        for link in roles:
+            role = link.identity.resource
+            index.serving_roles.setdefault(id(role), (f"assumed by the model server {pod.display} ({link.how})",
+                                                      [RelatedHit(link.via, link.path, link.how)]))
+            for location in graph.locations(pod):
+                bucket = location.store.resource
+                if bucket is None or bucket.type != S3_BUCKET or not _managed(bucket):
+                    continue
+                entry = index.model_buckets.setdefault(
+                    id(bucket), _ModelBucket(f"{pod.display} loads its model from {location.uri}"))
+                entry.related.append(RelatedHit(location.obj, location.path, f"{pod.display} loads its model here"))
+                user = _PodUser(pod.obj, graph.account_path(pod), pod.display)
+                index.role_models.setdefault(id(role), []).append((user, bucket, location.key))  # type: ignore[arg-type]
+
+
+def _runs_as(user: Any, role: TfResource) -> RelatedHit:
+    path = user.path if isinstance(user, _PodUser) else ("execution_role_arn",)
+    return RelatedHit(user.obj if isinstance(user, _PodUser) else user, path, f"{user.address} runs as {role.address}")
 
 
 def _irsa_roles(account: TfResource, path: tuple, inventory: TfInventory) -> list[TfResource]:
@@ -902,12 +954,13 @@ def model_bucket_public(bucket: TfResource, inventory: TfInventory) -> Iterator[
             yield Hit(("public_access_block",),
                       f"{why} and has no aws_s3_bucket_public_access_block: nothing in the configuration stops a "
                       "public ACL or bucket policy (the AWS default for new buckets can be switched off outside "
-                      "Terraform)", severity=Severity.MEDIUM, related=related)
+                      "Terraform)", severity=Severity.MEDIUM, related=related,
+                      fixes=_public_access_block_fixes(bucket))
         for block in blocks:
             hit = _block_hit(block)
             if hit is not None:
                 yield Hit(hit.path, f"{why}; {hit.message[0].lower()}{hit.message[1:]}", obj=block,
-                          severity=Severity.HIGH, confidence=hit.confidence, related=related)
+                          severity=Severity.HIGH, confidence=hit.confidence, related=related, fixes=hit.fixes)
     for holder in [bucket] + _companions(bucket, inventory, "aws_s3_bucket_acl"):
         for path, what, known in _acl_hits(holder):
             yield Hit(path, f"{why}; {holder.address} grants {what}", obj=holder, related=related,
@@ -1136,7 +1189,8 @@ def s3_block_missing(bucket: TfResource, inventory: TfInventory) -> Iterator[Hit
         return
     if not _companions(bucket, inventory, "aws_s3_bucket_public_access_block"):
         yield Hit(("public_access_block",), f"{bucket.address} has no aws_s3_bucket_public_access_block (and the "
-                                            "configuration has no account-level block)")
+                                            "configuration has no account-level block)",
+                  fixes=_public_access_block_fixes(bucket))
 
 
 @rules.rule(
@@ -1640,6 +1694,70 @@ def _grant_related(grant: _Grant, role: TfResource, reason_related: list[Related
     return tuple(related)
 
 
+S3_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket")
+
+
+def _hcl_source(expr: ast.Expr) -> str | None:
+    """HCL text for the simple expressions policy resources are written with: strings and references."""
+    if isinstance(expr, ast.Literal) and isinstance(expr.value, str):
+        return json.dumps(expr.value).replace("${", "$${").replace("%{", "%%{")
+    if isinstance(expr, ast.Variable):
+        return expr.name
+    if isinstance(expr, ast.GetAttr):
+        target = _hcl_source(expr.target)
+        return f"{target}.{expr.name}" if target and not target.startswith('"') else None
+    if isinstance(expr, ast.Template):
+        parts = []
+        for part in expr.parts:
+            inner = None if isinstance(part, str) else _hcl_source(part)
+            if isinstance(part, str):
+                parts.append(json.dumps(part)[1:-1].replace("${", "$${").replace("%{", "%%{"))
+            elif inner is None or inner.startswith('"'):
+                return None
+            else:
+                parts.append("${" + inner + "}")
+        return '"' + "".join(parts) + '"'
+    return None
+
+
+def _model_prefix_resources(doc: _Doc, statement: Statement, role: TfResource,
+                            inventory: TfInventory) -> tuple[SetAttribute, str] | None:
+    """``resources`` narrowed from the whole model bucket to the bucket (for s3:ListBucket) and the prefix of
+    the one model the role serves, keeping the expression the bucket ARN is written with."""
+    uses = _index(inventory).role_models.get(id(role), ())
+    owned = {(_bucket_name(bucket), _own_prefix(key)) for _, bucket, key in uses if _bucket_name(bucket)}
+    path = doc.path(statement, "resources")
+    expr = doc.owner.expressions.get(path) if path[:1] == ("statement",) else None
+    if len(owned) != 1 or not isinstance(expr, ast.TupleExpr) or len(expr.items) != 1:
+        return None
+    name, prefix = owned.pop()
+    text = _hcl_source(expr.items[0])
+    if not prefix.endswith("/") or text is None or not text.endswith('/*"') or \
+            list(statement.resources) != [f"arn:aws:s3:::{name}/*"]:
+        return None
+    bucket_text = text[:-3] + '"'
+    interpolated = re.fullmatch(r'"\$\{([^{}"]*)\}"', bucket_text)
+    bucket_text = interpolated.group(1) if interpolated else bucket_text
+    objects = f"arn:aws:s3:::{name}/{prefix}*"
+    return SetAttribute(path, f'[{bucket_text}, {text[:-3]}/{prefix}*"]'), objects
+
+
+def _read_only_fixes(doc: _Doc, statement: Statement, role: TfResource,
+                     inventory: TfInventory) -> tuple[SymbolicFix, ...]:
+    """An S3 statement cut down to what serving needs, s3:GetObject and s3:ListBucket, on the model's prefix
+    when the model data URL says which; only where the statement is a block of a policy document."""
+    path = doc.path(statement)
+    if path[:1] != ("statement",) or path not in doc.owner.spans or statement.not_actions or \
+            not statement.actions or not all(a.lower().startswith("s3:") for a in statement.actions):
+        return ()
+    operations: list = [SetAttribute(path, json.dumps(list(S3_READ_ACTIONS)))]
+    scoped = _model_prefix_resources(doc, statement, role, inventory)
+    if scoped is not None:
+        operations.append(scoped[0])
+    where = f" on {scoped[1]}" if scoped is not None else ""
+    return (unsafe(f"narrow the statement to {' and '.join(S3_READ_ACTIONS)}{where}", *operations),)
+
+
 @rules.rule(
     id="MLS-IAM-001", name="serving-identity-writes-models",
     title="Serving identity can write, delete or re-ACL model artifacts",
@@ -1700,7 +1818,8 @@ def serving_role_writes_models(role: TfResource, inventory: TfInventory) -> Iter
                 yield Hit(grant.doc.path(statement), f"{_doc_name(grant.doc)} statement {statement.index + 1} lets "
                                                      f"{who} {_listing(writes)} on {_bucket_label(bucket)}{others}, a "
                                                      f"model bucket because {entry.reason}",
-                          obj=grant.doc.owner, related=related + tuple(entry.related[:1]), confidence=confidence)
+                          obj=grant.doc.owner, related=related + tuple(entry.related[:1]), confidence=confidence,
+                          fixes=_read_only_fixes(grant.doc, statement, role, inventory))
             if not hit_buckets and _unresolved(grant.doc, statement) and any(
                     statement.allows_action(a) for a in OBJECT_WRITES + BUCKET_WRITES):
                 yield Hit(grant.doc.path(statement), f"{_doc_name(grant.doc)} statement {statement.index + 1} lets "
@@ -1770,7 +1889,7 @@ def serving_role_wildcards(role: TfResource, inventory: TfInventory) -> Iterator
             if wide is not None:
                 yield Hit(grant.doc.path(statement), f"{_doc_name(grant.doc)} statement {statement.index + 1} "
                                                      f"allows {who} {wide[0]}", obj=grant.doc.owner, related=related,
-                          confidence=confidence)
+                          confidence=confidence, fixes=_read_only_fixes(grant.doc, statement, role, inventory))
 
 
 @rules.rule(
@@ -1809,8 +1928,7 @@ def serving_role_cross_model(role: TfResource, inventory: TfInventory) -> Iterat
         probe = "zz-servegate-other-model/model.tar.gz"
         other = f"arn:aws:s3:::{_bucket_name(bucket)}/{probe}"
         mine = ", ".join(sorted(p if p.endswith("/") else p for p in prefixes))
-        related = tuple(RelatedHit(m, ("execution_role_arn",), f"{m.address} runs as {role.address}")
-                        for m in models[:3])
+        related = tuple(_runs_as(m, role) for m in models[:3])
         for grant in grants:
             for statement in grant.doc.statements if grant.doc else ():
                 if not _allows(statement) or not statement.allows_action("s3:GetObject"):
@@ -1820,12 +1938,15 @@ def serving_role_cross_model(role: TfResource, inventory: TfInventory) -> Iterat
                 if statement.covers_resource(other):
                     covering = [r for r in statement.resources if iam.matches(r, other, case=True)] or \
                         list(statement.not_resources)
+                    scoped = _model_prefix_resources(grant.doc, statement, role, inventory)
                     yield Hit(grant.doc.path(statement, "resources"),
                               f"{_doc_name(grant.doc)} statement {statement.index + 1} lets {role.address} (the "
                               f"execution role of {', '.join(m.address for m in models[:3])}) read "
                               f"{', '.join(covering)}, beyond the prefix {mine} its models load from bucket "
                               f"\"{_bucket_name(bucket)}\"", obj=grant.doc.owner,
-                              related=related + _grant_related(grant, role, []))
+                              related=related + _grant_related(grant, role, []),
+                              fixes=(unsafe(f"narrow resources to the bucket and {scoped[1]}", scoped[0]),)
+                              if scoped else ())
 
 
 # --- rules: model registries and serving images (catalogue ART-009) -------------------------------------
@@ -2222,7 +2343,8 @@ def log_group_retention(group: TfResource, inventory: TfInventory) -> Iterator[H
                   confidence=Confidence.LOW)
     elif retention.value in (0, None):
         state = "retention_in_days = 0" if retention.written else "no retention_in_days"
-        yield Hit(("retention_in_days",), f"{group.address} has {state}: its events never expire")
+        yield Hit(("retention_in_days",), f"{group.address} has {state}: its events never expire",
+                  fixes=retention_fixes(group))
 
 
 @rules.rule(

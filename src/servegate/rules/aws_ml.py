@@ -19,7 +19,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from servegate.findings import Confidence, Severity
+from servegate.findings import Applicability, Confidence, Severity
+from servegate.fix.model import AddResource, DeclareVariable, SetAttribute, SymbolicFix, safe, unsafe
 from servegate.model.terraform.config import TfResource
 from servegate.model.terraform.defaults import setting
 from servegate.model.terraform.evaluator import references
@@ -349,6 +350,40 @@ def _on_everything(statement: Statement, pattern: str = "") -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Fix builders: the Terraform attributes an automatic fix sets (``servegate.fix`` writes them)
+# ---------------------------------------------------------------------------------------------------
+
+KMS_VARIABLE = "kms_key_arn"
+
+
+def _kms_fixes(path: tuple) -> tuple[SymbolicFix, ...]:
+    """A customer-managed key the module takes as a variable: the caller supplies its ARN."""
+    return (unsafe(f"encrypt with a customer-managed key: {path[-1]} = var.{KMS_VARIABLE}",
+                   SetAttribute(path, f"var.{KMS_VARIABLE}"),
+                   DeclareVariable(KMS_VARIABLE, description="ARN of the customer-managed KMS key for ML data")),)
+
+
+def _setting_fix(resource: TfResource, path: tuple, value: str, title: str,
+                 applicability: Applicability = Applicability.UNSAFE) -> tuple[SymbolicFix, ...]:
+    """``path = value``; overriding an expression (a variable, a conditional) is never called safe."""
+    written = _expr(resource, path)
+    if written is not None and not isinstance(written, ast.Literal):
+        applicability = Applicability.UNSAFE
+    maker = safe if applicability is Applicability.SAFE else unsafe
+    return (maker(title, SetAttribute(path, value)),)
+
+
+def _free_label(resource: TfResource, type_: str, label: str) -> str:
+    """A resource label of ``type_`` not yet used in the resource's module."""
+    taken = {tuple(b.labels) for b, _ in resource.module.dir.blocks("resource")} if hasattr(resource.module, "dir") \
+        else set()
+    candidate, number = label, 2
+    while (type_, candidate) in taken:
+        candidate, number = f"{label}_{number}", number + 1
+    return candidate
+
+
+# ---------------------------------------------------------------------------------------------------
 # MLS-AWS-001 · SageMaker model without network isolation or VPC placement
 # ---------------------------------------------------------------------------------------------------
 
@@ -419,12 +454,13 @@ def _open_egress(resource: TfResource, inventory: TfInventory, path: tuple) -> l
 )
 def sagemaker_model_isolation(resource: TfResource, inventory: TfInventory) -> Iterator[Hit]:
     where = resource.address
+    fixes = _setting_fix(resource, ("enable_network_isolation",), "true", "set enable_network_isolation = true")
     isolation = setting(resource, "enable_network_isolation")
     if isolation.unknown:
         yield Hit(("enable_network_isolation",),
                   f"{where} sets enable_network_isolation to a value not known statically "
                   f"({_reason(isolation.value)}); unless it is true the inference container can open outbound "
-                  "connections", confidence=Confidence.LOW)
+                  "connections", confidence=Confidence.LOW, fixes=fixes)
         return
     if _bool(isolation.value) is True:
         return
@@ -433,7 +469,8 @@ def sagemaker_model_isolation(resource: TfResource, inventory: TfInventory) -> I
     if not vpc:
         yield Hit(("enable_network_isolation",),
                   f"{where} has enable_network_isolation{how} and no vpc_config: the inference container has "
-                  "unrestricted outbound internet access from a network no security group of yours controls")
+                  "unrestricted outbound internet access from a network no security group of yours controls",
+                  fixes=fixes)
         return
     open_groups = _open_egress(resource, inventory, ("vpc_config", 0, "security_group_ids"))
     if open_groups:
@@ -442,12 +479,12 @@ def sagemaker_model_isolation(resource: TfResource, inventory: TfInventory) -> I
                   f"{where} has enable_network_isolation{how} and its vpc_config security group {names} allows "
                   "egress to 0.0.0.0/0: the inference container can send data anywhere the subnets route",
                   related=tuple(RelatedHit(g, ("egress",), "security group allowing egress to anywhere")
-                                for g in open_groups))
+                                for g in open_groups), fixes=fixes)
         return
     yield Hit(("enable_network_isolation",),
               f"{where} has enable_network_isolation{how}; it runs in a VPC (vpc_config), so its egress is limited "
               "to what the subnets and security groups allow, but the container can still open outbound "
-              "connections", severity=Severity.MEDIUM)
+              "connections", severity=Severity.MEDIUM, fixes=fixes)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -540,7 +577,7 @@ def sagemaker_endpoint_kms(resource: TfResource, inventory: TfInventory) -> Iter
         yield Hit(("kms_key_arn",),
                   f"{_lacks(where, 'kms_key_arn', state, value)}: the ML storage volume holding the model weights "
                   f"on every endpoint instance is encrypted with a transient key, not a customer-managed KMS key"
-                  f"{extra}", confidence=confidence)
+                  f"{extra}", confidence=confidence, fixes=_kms_fixes(("kms_key_arn",)) if state == "unset" else ())
     for index, config in enumerate(_list(resource.get("async_inference_config"))):
         for out_index, output in enumerate(_list(_dict(config).get("output_config"))):
             path = ("async_inference_config", index, "output_config", out_index, "kms_key_id")
@@ -551,7 +588,8 @@ def sagemaker_endpoint_kms(resource: TfResource, inventory: TfInventory) -> Iter
             yield Hit(path,
                       f"{where} writes asynchronous inference results to {target} and kms_key_id "
                       f"{_kms_phrase(state, value)}: responses are encrypted only with the account's default S3 key",
-                      confidence=Confidence.LOW if state == "unknown" else None)
+                      confidence=Confidence.LOW if state == "unknown" else None,
+                      fixes=_kms_fixes(path) if state == "unset" else ())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -619,7 +657,9 @@ def sagemaker_data_capture(resource: TfResource, inventory: TfInventory) -> Iter
         how = _how(enabled, "false")
         if not _non_production(resource):
             yield Hit(("data_capture_config", 0, "enable_capture"),
-                      f"{where} has data_capture_config.enable_capture{how}: nothing is captured")
+                      f"{where} has data_capture_config.enable_capture{how}: nothing is captured",
+                      fixes=_setting_fix(resource, ("data_capture_config", 0, "enable_capture"), "true",
+                                         "set data_capture_config.enable_capture = true", Applicability.SAFE))
         return
     percentage = resource.get("data_capture_config", 0, "initial_sampling_percentage")
     if isinstance(percentage, (int, float)) and not isinstance(percentage, bool) and percentage <= 0:
@@ -631,7 +671,8 @@ def sagemaker_data_capture(resource: TfResource, inventory: TfInventory) -> Iter
         yield Hit(("data_capture_config", 0, "kms_key_id"),
                   f"{where} captures inference requests and responses to {target} and data_capture_config.kms_key_id "
                   f"{_kms_phrase(state, value)}: captured payloads are not encrypted with a customer-managed key",
-                  confidence=Confidence.LOW if state == "unknown" or enabled.unknown else None)
+                  confidence=Confidence.LOW if state == "unknown" or enabled.unknown else None,
+                  fixes=_kms_fixes(("data_capture_config", 0, "kms_key_id")) if state == "unset" else ())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -811,13 +852,15 @@ def sagemaker_notebook_hardening(resource: TfResource, inventory: TfInventory) -
         how = _how(root, '"Enabled"')
         yield Hit(("root_access",),
                   f"{where} has root_access{how}: every notebook user is root on the instance and can change "
-                  "its software, lifecycle behaviour and credentials handling")
+                  "its software, lifecycle behaviour and credentials handling",
+                  fixes=_setting_fix(resource, ("root_access",), '"Disabled"', 'set root_access = "Disabled"'))
     state, value = _presence(resource, "kms_key_id")
     if state != "set":
         yield Hit(("kms_key_id",),
                   f"{_lacks(where, 'kms_key_id', state, value)}: the ML storage volume with notebooks, data and "
                   "model files is encrypted with an AWS-managed key, not a customer-managed KMS key",
-                  severity=Severity.MEDIUM, confidence=Confidence.LOW if state == "unknown" else None)
+                  severity=Severity.MEDIUM, confidence=Confidence.LOW if state == "unknown" else None,
+                  fixes=_kms_fixes(("kms_key_id",)) if state == "unset" else ())
     imds = setting(resource, "instance_metadata_service_configuration", 0, "minimum_instance_metadata_service_version")
     if imds.unknown:
         yield Hit(("instance_metadata_service_configuration", 0, "minimum_instance_metadata_service_version"),
@@ -828,7 +871,10 @@ def sagemaker_notebook_hardening(resource: TfResource, inventory: TfInventory) -
         yield Hit(("instance_metadata_service_configuration", 0, "minimum_instance_metadata_service_version"),
                   f"{where} has minimum_instance_metadata_service_version{how}: IMDSv1 is accepted, so a server-side "
                   "request forgery in the notebook server leaks the execution role's credentials",
-                  severity=Severity.MEDIUM)
+                  severity=Severity.MEDIUM, fixes=_setting_fix(
+                      resource, ("instance_metadata_service_configuration", 0,
+                                 "minimum_instance_metadata_service_version"), '"2"',
+                      'require IMDSv2: minimum_instance_metadata_service_version = "2"'))
     state, value = _presence(resource, "subnet_id")
     if state != "set":
         yield Hit(("subnet_id",),
@@ -1354,7 +1400,8 @@ def ml_log_groups(resource: TfResource, inventory: TfInventory) -> Iterator[Hit]
         yield Hit(("kms_key_id",),
                   f"{_lacks(where, 'kms_key_id', state, value)} ({what}): logs with payload fragments and prompts "
                   "are encrypted only with the CloudWatch Logs service key",
-                  confidence=Confidence.LOW if state == "unknown" else None)
+                  confidence=Confidence.LOW if state == "unknown" else None,
+                  fixes=_kms_fixes(("kms_key_id",)) if state == "unset" else ())
     retention = setting(resource, "retention_in_days")
     if retention.unknown:
         yield Hit(("retention_in_days",), f"{where} ({what}) sets retention_in_days to a value not known statically "
@@ -1364,11 +1411,20 @@ def ml_log_groups(resource: TfResource, inventory: TfInventory) -> Iterator[Hit]
             how = " = 0 (never expire)" if retention.written else " unset (logs never expire)"
             yield Hit(("retention_in_days",),
                       f"{where} ({what}) has retention_in_days{how}: inference payloads in the logs are kept "
-                      "indefinitely, with no retention policy")
+                      "indefinitely, with no retention policy", fixes=retention_fixes(resource))
         elif retention.value < MIN_RETENTION_DAYS:
             yield Hit(("retention_in_days",),
                       f"{where} ({what}) keeps logs for retention_in_days = {retention.value}, less than "
-                      f"{MIN_RETENTION_DAYS} days: the evidence is gone before most incidents are investigated")
+                      f"{MIN_RETENTION_DAYS} days: the evidence is gone before most incidents are investigated",
+                      fixes=retention_fixes(resource))
+
+
+RETENTION_DAYS = 365
+
+
+def retention_fixes(group: TfResource) -> tuple[SymbolicFix, ...]:
+    return _setting_fix(group, ("retention_in_days",), str(RETENTION_DAYS),
+                        f"set retention_in_days = {RETENTION_DAYS}")
 
 
 def _endpoint_log_group(endpoint: TfResource, inventory: TfInventory) -> Iterator[Hit]:
@@ -1396,7 +1452,22 @@ def _endpoint_log_group(endpoint: TfResource, inventory: TfInventory) -> Iterato
            for g in groups):
         return  # a templated endpoint log group that may be this one
     yield Hit(("name",), f"{where} has no aws_cloudwatch_log_group named {expected}: SageMaker creates it on first "
-                         "log write, without a KMS key and with logs that never expire")
+                         "log write, without a KMS key and with logs that never expire",
+              fixes=_endpoint_log_group_fixes(endpoint, expected))
+
+
+def _endpoint_log_group_fixes(endpoint: TfResource, name: str) -> tuple[SymbolicFix, ...]:
+    """The endpoint's log group, declared with retention and a customer-managed key, created before it."""
+    if endpoint.block is None or "depends_on" in endpoint.block.body.attributes:
+        return ()
+    label = _free_label(endpoint, "aws_cloudwatch_log_group", endpoint.name)
+    return (unsafe(f"declare log group {name} with retention_in_days = {RETENTION_DAYS} and kms_key_id = "
+                   f"var.{KMS_VARIABLE}, created before the endpoint",
+                   AddResource("aws_cloudwatch_log_group", label, (
+                       ("name", json.dumps(name)), ("retention_in_days", str(RETENTION_DAYS)),
+                       ("kms_key_id", f"var.{KMS_VARIABLE}"))),
+                   SetAttribute(("depends_on",), f"[aws_cloudwatch_log_group.{label}]"),
+                   DeclareVariable(KMS_VARIABLE, description="ARN of the customer-managed KMS key for ML data")),)
 
 
 # ---------------------------------------------------------------------------------------------------

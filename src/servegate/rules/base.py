@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
 from servegate.findings import Confidence, Location, Severity
+from servegate.fix.model import SymbolicFix
 from servegate.sources.located import Path
 
 
@@ -21,6 +22,7 @@ class Scope(enum.Enum):
     OBJECT = "object"  # check(obj: K8sObject, inventory: Inventory), for the kinds listed
     INVENTORY = "inventory"  # check(inventory: Inventory), for rules across objects
     RESOURCE = "resource"  # check(resource: TfResource, inventory: TfInventory), for the resource types listed
+    GRAPH = "graph"  # check(graph: ResourceGraph), for rules that walk across resources and layers
 
 
 class Located(Protocol):
@@ -52,6 +54,7 @@ class Hit:
     confidence: Confidence | None = None
     related: tuple[RelatedHit, ...] = ()
     scalar_line: int | None = None  # a line (0-based) inside the string at ``path``, e.g. a config file key
+    fixes: tuple[SymbolicFix, ...] = ()  # symbolic patches; the engine turns them into edits (``servegate.fix``)
 
 
 @dataclass(frozen=True)

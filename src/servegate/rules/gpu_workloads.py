@@ -14,6 +14,7 @@ import re
 from typing import Iterator
 
 from servegate.findings import Confidence, Severity
+from servegate.fix.model import AddItem, RemoveKey, SetKey, SymbolicFix, unsafe
 from servegate.model.cmdline import EnvVar
 from servegate.model.images import image_digest, image_repository, image_tag, is_templated, version_tuple
 from servegate.model.k8s import Inventory, K8sObject
@@ -162,13 +163,13 @@ def privileged_gpu_container(c: Container) -> Iterator[Hit]:
         return
     for hit in _generic(generic.privileged_container, c):
         if c.get("securityContext", "privileged") is True:
-            yield _privileged_hit(c, hit.path)
+            yield _privileged_hit(c, hit.path, (_gpu_instead_of_privileged_fix(c),))
         else:  # known only at deploy time
             yield Hit(hit.path, f"{hit.message}; in a model-serving container request GPUs from the device plugin "
                       "instead", confidence=hit.confidence)
 
 
-def _privileged_hit(c: Container, path: Path) -> Hit:
+def _privileged_hit(c: Container, path: Path, fixes: tuple[SymbolicFix, ...]) -> Hit:
     gpus = _gpu_resources(c, "limits")
     devices = _nvidia_device_mounts(c)
     detail = f" and mounts host path {', '.join(devices)}" if devices else ""
@@ -179,7 +180,36 @@ def _privileged_hit(c: Container, path: Path) -> Hit:
     else:
         why = ("; every host device (all GPUs of the node) is visible and seccomp/AppArmor are off: request "
                "`nvidia.com/gpu` in resources.limits instead")
-    return Hit(path, f"{c.display}{_servers(c)} runs privileged{detail}{why}")
+    return Hit(path, f"{c.display}{_servers(c)} runs privileged{detail}{why}", fixes=fixes)
+
+
+# The user the main model-server images ship for running without root (Triton `triton-server`, TorchServe
+# `model-server`, Ray `ray`): uid 1000.
+MODEL_SERVER_UID = 1000
+
+
+def _gpu_instead_of_privileged_fix(c: Container) -> SymbolicFix:
+    """What the privilege was for, done the supported way: a device-plugin GPU limit, a non-root user, no
+    privilege escalation, no capabilities and the runtime's seccomp profile."""
+    context = c.at("securityContext")
+    operations: list = [SetKey(context + ("privileged",), False),
+                        SetKey(context + ("allowPrivilegeEscalation",), False)]
+    user = c.security("runAsUser")[0]
+    if c.security("runAsNonRoot")[0] is not True:
+        operations.append(SetKey(context + ("runAsNonRoot",), True))
+    if type(user) is not int or user == 0:  # noqa: E721 - a YAML bool is not a user id
+        operations.append(SetKey(context + ("runAsUser",), MODEL_SERVER_UID))
+    operations.append(AddItem(context + ("capabilities", "drop"), "ALL"))
+    if c.security("seccompProfile")[0] is None:
+        operations.append(SetKey(context + ("seccompProfile",), {"type": "RuntimeDefault"}))
+    gpu = ""
+    if not _gpu_resources(c, "limits"):
+        requested = _gpu_resources(c, "requests")
+        gpu = requested[0] if requested else "nvidia.com/gpu"
+        operations.append(SetKey(c.at("resources", "limits", gpu), c.resources("requests").get(gpu, 1)))
+    limit = f"a {gpu} limit, " if gpu else ""
+    return unsafe(f"replace privileged with {limit}a non-root user (uid {MODEL_SERVER_UID}), "
+                  "allowPrivilegeEscalation: false, dropped capabilities and seccomp RuntimeDefault", *operations)
 
 
 def _nvidia_device_mounts(c: Container) -> list[str]:
@@ -240,13 +270,24 @@ def gpu_via_visible_devices(c: Container) -> Iterator[Hit]:
         elif devices.value.strip().lower() not in NO_DEVICES:
             yield Hit(devices.path, f"{c.display} sets `NVIDIA_VISIBLE_DEVICES={devices.value}`{_env_where(devices)} "
                       "but requests no GPU in resources.limits: it gets those GPUs outside the scheduler's "
-                      "accounting and isolation", obj=owner)
+                      "accounting and isolation", obj=owner, fixes=_device_plugin_fixes(c, devices, owner))
         return
     if capabilities is not None and (capabilities.value or "").strip().lower() == "all":
         yield Hit(capabilities.path, f"{c.display} sets NVIDIA_DRIVER_CAPABILITIES=all"
                   f"{_env_where(capabilities)} but requests no GPU in resources.limits: with an image that sets "
                   "NVIDIA_VISIBLE_DEVICES (every CUDA base image does) it gets the node's GPUs outside the "
                   "device plugin", obj=_env_owner(c, capabilities), confidence=Confidence.MEDIUM)
+
+
+def _device_plugin_fixes(c: Container, devices: EnvVar, owner: K8sObject | None) -> tuple[SymbolicFix, ...]:
+    """Drop the variable from the container's own env; a model server then asks the device plugin for a GPU."""
+    if owner is not None or devices.source != "value" or devices.path[-1:] != ("value",):
+        return ()
+    operations: list = [RemoveKey(devices.path[:-1])]
+    if not identify(c):
+        return (unsafe("remove NVIDIA_VISIBLE_DEVICES", *operations),)
+    operations.append(SetKey(c.at("resources", "limits", "nvidia.com/gpu"), 1))
+    return (unsafe("remove NVIDIA_VISIBLE_DEVICES and request nvidia.com/gpu: 1 from the device plugin", *operations),)
 
 
 # --- MLS-K8S-003 --------------------------------------------------------------------------------------------
@@ -396,9 +437,29 @@ def host_ipc(pod: PodSpec) -> Iterator[Hit]:
     for hit in _generic(generic.host_ipc, pod):
         if pod.get("hostIPC") is True:
             yield Hit(hit.path, f"{pod.display} sets hostIPC: true: its shared memory (tensors, NCCL buffers, KV "
-                      f"cache) is shared with the node and every other hostIPC pod{extra}")
+                      f"cache) is shared with the node and every other hostIPC pod{extra}",
+                      fixes=(_own_shm_fix(pod, shm),))
         else:
             yield Hit(hit.path, hit.message + extra, confidence=hit.confidence)
+
+
+# A memory-backed /dev/shm large enough for NCCL and vLLM tensor parallelism on one node (size it to the model).
+SHM_SIZE = "8Gi"
+
+
+def _own_shm_fix(pod: PodSpec, shm: str | None) -> SymbolicFix:
+    """hostIPC off, and the pod's own memory-backed /dev/shm when it has none."""
+    operations: list = [SetKey(pod.at("hostIPC"), False)]
+    if shm is None:
+        taken = {str(v.get("name")) for _, v in pod.volumes}
+        name = next(n for n in ("dshm", "dshm-2", "dshm-3", "servegate-dshm") if n not in taken)
+        operations.append(AddItem(pod.at("volumes"), {"name": name, "emptyDir": {"medium": "Memory",
+                                                                                  "sizeLimit": SHM_SIZE}}))
+        operations += [AddItem(c.at("volumeMounts"), {"name": name, "mountPath": "/dev/shm"})
+                       for c in pod.main_containers if not c.default_name]
+        return unsafe(f"set hostIPC: false and mount a memory-backed emptyDir (sizeLimit {SHM_SIZE}) at /dev/shm",
+                      *operations)
+    return unsafe("set hostIPC: false", *operations)
 
 
 # --- MLS-K8S-005 --------------------------------------------------------------------------------------------
@@ -524,7 +585,7 @@ def host_network(pod: PodSpec) -> Iterator[Hit]:
     for hit in _generic(generic.host_network, pod):
         if pod.get("hostNetwork") is True:
             yield Hit(hit.path, f"{pod.display} sets hostNetwork: true{listed}, outside NetworkPolicy and next to "
-                      "node-local services and the cloud metadata endpoint")
+                      "node-local services and the cloud metadata endpoint", fixes=hit.fixes)
         else:
             yield Hit(hit.path, f"{hit.message}; if true, the model server's ports bind on the node",
                       confidence=hit.confidence)
@@ -583,7 +644,7 @@ def ml_capabilities(c: Container) -> Iterator[Hit]:
         cap = str(added[index]).upper().removeprefix("CAP_") if isinstance(index, int) and index < len(added) else ""
         if cap not in ML_CAPABILITIES:  # another non-default capability: the generic verdict, on a model server
             yield Hit(hit.path, hit.message.replace(c.display, f"{c.display}{_servers(c)}", 1),
-                      severity=hit.severity, confidence=hit.confidence)
+                      severity=hit.severity, confidence=hit.confidence, fixes=hit.fixes)
             continue
         what, severity = ML_CAPABILITIES[cap], None
         if cap == "SYS_ADMIN":
@@ -594,7 +655,8 @@ def ml_capabilities(c: Container) -> Iterator[Hit]:
         elif cap in ("IPC_LOCK", "SYS_RESOURCE") and rdma:
             what += f"; the pod requests {', '.join(rdma)}, so keep it to a dedicated RDMA node pool"
             severity = Severity.MEDIUM
-        yield Hit(hit.path, f"{c.display}{_servers(c)} adds capability {cap}: {what}", severity=severity)
+        yield Hit(hit.path, f"{c.display}{_servers(c)} adds capability {cap}: {what}", severity=severity,
+                  fixes=hit.fixes)
 
 
 # --- MLS-K8S-008 --------------------------------------------------------------------------------------------
@@ -761,25 +823,17 @@ def model_server_root(c: Container) -> Iterator[Hit]:
         message = hit.message.replace(c.display, label, 1)
         if identify(c) and c.security("runAsUser")[0] is None and c.security("runAsNonRoot")[0] is None:
             message += ", and model-server images usually default to root"
-        yield Hit(hit.path, message, confidence=hit.confidence)
+        yield Hit(hit.path, message, confidence=hit.confidence,
+                  fixes=(generic.non_root_fix(c, MODEL_SERVER_UID),) if hit.fixes else ())
     for hit in _generic(generic.privilege_escalation, c):
-        yield Hit(hit.path, hit.message.replace(c.display, label, 1), confidence=hit.confidence)
+        yield Hit(hit.path, hit.message.replace(c.display, label, 1), confidence=hit.confidence, fixes=hit.fixes)
 
 
 # --- MLS-K8S-010 --------------------------------------------------------------------------------------------
 
-def _bindings_of(inventory: Inventory, namespace: str, account: str) -> list[K8sObject]:
-    found = []
-    for binding in inventory.of_kind("RoleBinding", "ClusterRoleBinding"):
-        subjects = binding.get("subjects")
-        for subject in subjects if isinstance(subjects, list) else ():
-            if not isinstance(subject, dict) or subject.get("kind") != "ServiceAccount":
-                continue
-            subject_ns = subject.get("namespace") or (binding.namespace if binding.kind == "RoleBinding" else "")
-            if subject.get("name") == account and (subject_ns or "default") == (namespace or "default"):
-                found.append(binding)
-                break
-    return found
+def _bindings_of(pod: PodSpec) -> list[K8sObject]:
+    """Bindings naming the pod's service account, groups included (the resource graph's G-01 walk)."""
+    return pod.inventory.graph.bindings(pod)
 
 
 @rules.rule(
@@ -811,7 +865,7 @@ def model_server_token(pod: PodSpec) -> Iterator[Hit]:
         return
     if pod.obj.kind in ("RayCluster", "RayService", "RayJob") and pod.role == "head" and _ray_autoscaling(pod):
         return  # the in-tree autoscaler sidecar of the head pod calls the API server
-    bindings = _bindings_of(pod.inventory, pod.obj.namespace, pod.service_account)
+    bindings = _bindings_of(pod)
     granted = ""
     if bindings:
         roles = ", ".join(f"`{b.get('roleRef', 'name')}` ({b.ref})" for b in bindings[:3])
@@ -824,7 +878,7 @@ def model_server_token(pod: PodSpec) -> Iterator[Hit]:
         extra = "" if " grants it a role" in hit.message else granted
         yield Hit(hit.path, f"{hit.message}; a model server rarely needs the Kubernetes API, and after an RCE its "
                   f"token is lateral movement{extra}", obj=hit.obj, related=hit.related,
-                  severity=Severity.HIGH if bindings else None, confidence=confidence)
+                  severity=Severity.HIGH if bindings else None, confidence=confidence, fixes=hit.fixes)
 
 
 def _ray_autoscaling(pod: PodSpec) -> bool:
@@ -876,12 +930,13 @@ def inference_limits(c: Container) -> Iterator[Hit]:
     if only_requested:
         yield Hit(c.at("resources", "limits", only_requested[0]),
                   f"{label} requests {', '.join(only_requested)} without a limit: Kubernetes requires GPUs in "
-                  "resources.limits, and the scheduler cannot account for them otherwise")
+                  "resources.limits, and the scheduler cannot account for them otherwise",
+                  fixes=generic.limit_from_request_fixes(c, only_requested[0]))
     for hit in _generic(generic.missing_memory_limit, c):
         why = ("loading weights, long prompts or large batches can exhaust the node's memory and get other pods "
                "OOM-killed" if identify(c) or c.requests_gpu else
                "next to a model server it can exhaust the node's memory and get the server OOM-killed")
-        yield Hit(hit.path, f"{label} has no memory limit: {why}", confidence=hit.confidence)
+        yield Hit(hit.path, f"{label} has no memory limit: {why}", confidence=hit.confidence, fixes=hit.fixes)
     if not c.init and pod.main_containers and pod.main_containers[0] is c:
         runtime = str(pod.get("runtimeClassName") or "")
         if "nvidia" in runtime.lower() and not any(_gpu_resources(o, "limits") for o in pod.containers):

@@ -15,6 +15,7 @@ import re
 from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
+from servegate.fix.model import AddItem, RemoveKey, SetKey, SymbolicFix, safe, unsafe
 from servegate.model.images import image_digest, image_repository, image_tag, is_templated
 from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.network import external_exposure, selects
@@ -75,6 +76,95 @@ def _ephemeral(c: Container) -> bool:
     return "ephemeralContainers" in c.path
 
 
+# --- fix builders: what each rule's automatic fix changes (servegate.fix turns them into edits) -------------
+
+def no_escalation_fix(c: Container) -> SymbolicFix:
+    return safe("set allowPrivilegeEscalation: false",
+                SetKey(c.at("securityContext", "allowPrivilegeEscalation"), False))
+
+
+def non_root_fix(c: Container, uid: int) -> SymbolicFix:
+    """runAsNonRoot on the container, and a user id unless a non-zero one is already in effect."""
+    operations = [SetKey(c.at("securityContext", "runAsNonRoot"), True)]
+    user, _ = c.security("runAsUser")
+    if not _is_uid(user) or user == 0:
+        operations.append(SetKey(c.at("securityContext", "runAsUser"), uid))
+        return unsafe(f"run as non-root: set runAsNonRoot: true and runAsUser: {uid}", *operations)
+    return unsafe("run as non-root: set runAsNonRoot: true", *operations)
+
+
+def drop_all_fix(c: Container) -> SymbolicFix:
+    return unsafe("drop all capabilities: add ALL to capabilities.drop",
+                  AddItem(c.at("securityContext", "capabilities", "drop"), "ALL"))
+
+
+def host_namespace_fix(pod: PodSpec, field: str) -> SymbolicFix:
+    return unsafe(f"set {field}: false", SetKey(pod.at(field), False))
+
+
+def token_fix(obj_path: tuple) -> SymbolicFix:
+    return unsafe("set automountServiceAccountToken: false", SetKey(obj_path, False))
+
+
+def limit_from_request_fixes(c: Container, resource: str) -> tuple[SymbolicFix, ...]:
+    """A limit equal to the container's request, the one value the manifest itself vouches for."""
+    request = c.resources("requests").get(resource)
+    if request in (None, "") or _templated(request):
+        return ()
+    return (unsafe(f"set resources.limits.{resource}: {request} (its request)",
+                   SetKey(c.at("resources", "limits", resource), request)),)
+
+
+# Where servers write besides /tmp, so that a read-only root filesystem keeps them working.
+WRITABLE_PATHS: dict[str, tuple[str, ...]] = {
+    "torchserve": ("/home/model-server/logs",),
+    "vllm": ("/root/.cache",),
+    "sglang": ("/root/.cache",),
+}
+# A cache directory gets a bounded emptyDir (compile and kernel caches, not weights, which have their own
+# volume): an unbounded one could fill the node's disk (MLS-K8S-005).
+CACHE_SIZE_LIMIT = "10Gi"
+
+
+def _volume_name(path: str, c: Container, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9-]+", "-", path.rstrip("/").rsplit("/", 1)[-1].lower()).strip("-") or "scratch"
+    if len(c.pod.main_containers) > 1:
+        base = f"{c.name}-{base}"
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
+def read_only_root_fix(c: Container) -> SymbolicFix:
+    """readOnlyRootFilesystem, with an emptyDir wherever the process must still write."""
+    operations: list = [SetKey(c.at("securityContext", "readOnlyRootFilesystem"), True)]
+    mounted = [str(m.get("mountPath") or "").rstrip("/") for _, m in c.mounts()]
+    taken = {str(v.get("name")) for _, v in c.pod.volumes}
+    wanted = ("/tmp",) + tuple(p for server in sorted(c.servers) for p in WRITABLE_PATHS.get(server, ()))
+    added = []
+    for path in dict.fromkeys(wanted):
+        if any(path == m or path.startswith(m + "/") for m in mounted if m):
+            continue
+        name = _volume_name(path, c, taken)
+        taken.add(name)
+        added.append(path)
+        empty_dir = {"sizeLimit": CACHE_SIZE_LIMIT} if "/.cache" in path else {}
+        operations += [AddItem(c.at("volumeMounts"), {"name": name, "mountPath": path}),
+                       AddItem(c.pod.at("volumes"), {"name": name, "emptyDir": empty_dir})]
+    where = f" and emptyDir volumes at {', '.join(added)}" if added else ""
+    return unsafe(f"set readOnlyRootFilesystem: true{where}", *operations)
+
+
+def seccomp_fix(c: Container, path: tuple | None = None) -> SymbolicFix:
+    """RuntimeDefault where the profile is set, else on the pod (on the container where there is no pod spec)."""
+    if path is not None:
+        return safe("set seccompProfile.type: RuntimeDefault", SetKey(path, "RuntimeDefault"))
+    holder = c.at("securityContext") if c.obj.kind in SERVING_RUNTIME_KINDS else c.pod.at("securityContext")
+    return safe("set seccompProfile.type: RuntimeDefault", SetKey(holder + ("seccompProfile",),
+                                                                  {"type": "RuntimeDefault"}))
+
+
 @rules.rule(
     id="KUBE-001", name="privileged-container", title="Container runs privileged",
     severity=Severity.HIGH, scope=Scope.CONTAINER,
@@ -96,7 +186,8 @@ def privileged_container(c: Container) -> Iterator[Hit]:
     value = c.get("securityContext", "privileged")
     if value is True:
         yield Hit(c.at("securityContext", "privileged"),
-                  f"{c.display} runs privileged: every host device and capability, no seccomp or AppArmor")
+                  f"{c.display} runs privileged: every host device and capability, no seccomp or AppArmor",
+                  fixes=(unsafe("set privileged: false", SetKey(c.at("securityContext", "privileged"), False)),))
     elif _templated(value):
         yield Hit(c.at("securityContext", "privileged"),
                   f"{c.display} sets privileged to `{value}`, known only at deploy time", confidence=Confidence.LOW)
@@ -121,13 +212,14 @@ def privilege_escalation(c: Container) -> Iterator[Hit]:
     if value is False:
         return
     if value is True:
-        yield Hit(path, f"{c.display} sets allowPrivilegeEscalation: true (setuid binaries can gain privileges)")
+        yield Hit(path, f"{c.display} sets allowPrivilegeEscalation: true (setuid binaries can gain privileges)",
+                  fixes=(no_escalation_fix(c),))
     elif _templated(value):
         yield Hit(path, f"{c.display} sets allowPrivilegeEscalation to `{value}`, known only at deploy time",
                   confidence=Confidence.LOW)
     elif not c.is_fragment:
         yield Hit(path, f"{c.display} does not set allowPrivilegeEscalation: false, so setuid binaries and file "
-                        "capabilities can raise its privileges")
+                        "capabilities can raise its privileges", fixes=(no_escalation_fix(c),))
 
 
 def _is_uid(value: Any) -> bool:
@@ -151,7 +243,7 @@ def run_as_root(c: Container) -> Iterator[Hit]:
     user, user_path = c.security("runAsUser")  # the container's value, else the pod's
     non_root, non_root_path = c.security("runAsNonRoot")
     if _is_uid(user) and user == 0 and user_path is not None:
-        yield Hit(user_path, f"{c.display} runs as root (runAsUser: 0)")
+        yield Hit(user_path, f"{c.display} runs as root (runAsUser: 0)", fixes=(non_root_fix(c, 10001),))
     elif _is_uid(user) or non_root is True:
         return
     elif _templated(user) and user_path is not None:
@@ -159,11 +251,11 @@ def run_as_root(c: Container) -> Iterator[Hit]:
                              "runAsNonRoot: true", confidence=Confidence.LOW)
     elif non_root is False and non_root_path is not None:
         yield Hit(non_root_path, f"{c.display} sets runAsNonRoot: false and no non-zero runAsUser: it runs as "
-                                 "whatever user the image names, usually root")
+                                 "whatever user the image names, usually root", fixes=(non_root_fix(c, 10001),))
     elif not c.is_fragment:
         yield Hit(non_root_path or c.at("securityContext", "runAsNonRoot"),
                   f"{c.display} may run as root: neither it nor its pod sets runAsNonRoot: true or a non-zero "
-                  "runAsUser")
+                  "runAsUser", fixes=(non_root_fix(c, 10001),))
 
 
 @rules.rule(
@@ -183,11 +275,12 @@ def run_as_root(c: Container) -> Iterator[Hit]:
 def dangerous_capabilities(c: Container) -> Iterator[Hit]:
     for index, cap in _caps(c, "add"):
         path = c.at("securityContext", "capabilities", "add", index)
+        fixes = (unsafe(f"remove capability {cap} from capabilities.add", RemoveKey(path)),)
         if cap in DANGEROUS_CAPABILITIES:
-            yield Hit(path, f"{c.display} adds capability {cap}: {DANGEROUS_CAPABILITIES[cap]}")
+            yield Hit(path, f"{c.display} adds capability {cap}: {DANGEROUS_CAPABILITIES[cap]}", fixes=fixes)
         elif cap not in BASELINE_CAPABILITIES and not _templated(cap):
             yield Hit(path, f"{c.display} adds capability {cap}, outside the Pod Security Standards baseline set",
-                      severity=Severity.MEDIUM)
+                      severity=Severity.MEDIUM, fixes=fixes)
 
 
 @rules.rule(
@@ -209,10 +302,11 @@ def capabilities_not_dropped(c: Container) -> Iterator[Hit]:
         return
     if dropped:
         yield Hit(c.at("securityContext", "capabilities", "drop"),
-                  f"{c.display} drops {', '.join(dropped)} but neither ALL nor NET_RAW")
+                  f"{c.display} drops {', '.join(dropped)} but neither ALL nor NET_RAW", fixes=(drop_all_fix(c),))
     elif not c.is_fragment:
         yield Hit(c.at("securityContext", "capabilities", "drop"),
-                  f"{c.display} does not drop ALL capabilities: it keeps the runtime defaults, NET_RAW included")
+                  f"{c.display} does not drop ALL capabilities: it keeps the runtime defaults, NET_RAW included",
+                  fixes=(drop_all_fix(c),))
 
 
 def _host_namespace_rule(field: str, rule_id: str, what: str, cis: str, risk: str):
@@ -230,7 +324,8 @@ def _host_namespace_rule(field: str, rule_id: str, what: str, cis: str, risk: st
     def check(pod: PodSpec) -> Iterator[Hit]:
         value = pod.get(field)
         if value is True:
-            yield Hit(pod.at(field), f"{pod.display} sets {field}: true ({risk})")
+            yield Hit(pod.at(field), f"{pod.display} sets {field}: true ({risk})",
+                      fixes=(host_namespace_fix(pod, field),))
         elif _templated(value):
             yield Hit(pod.at(field), f"{pod.display} sets {field} to `{value}`, known only at deploy time",
                       confidence=Confidence.LOW)
@@ -310,9 +405,9 @@ def writable_root_filesystem(c: Container) -> Iterator[Hit]:
         yield Hit(path, f"{c.display} sets readOnlyRootFilesystem to `{value}`, known only at deploy time",
                   confidence=Confidence.LOW)
     elif value is False:
-        yield Hit(path, f"{c.display} sets readOnlyRootFilesystem: false")
+        yield Hit(path, f"{c.display} sets readOnlyRootFilesystem: false", fixes=(read_only_root_fix(c),))
     elif not c.is_fragment:
-        yield Hit(path, f"{c.display} does not set readOnlyRootFilesystem: true")
+        yield Hit(path, f"{c.display} does not set readOnlyRootFilesystem: true", fixes=(read_only_root_fix(c),))
 
 
 def _resource_rule(section: str, resource: str, rule_id: str, severity: Severity):
@@ -345,7 +440,8 @@ def _resource_rule(section: str, resource: str, rule_id: str, severity: Severity
         if section == "requests" and c.resources("limits").get(resource) not in (None, ""):
             return  # an unset request defaults to the limit
         extra = " (nor a limit it would default to)" if section == "requests" else ""
-        yield Hit(c.at("resources", section, resource), f"{c.display} has no {resource} {noun}{extra}: {effect}")
+        yield Hit(c.at("resources", section, resource), f"{c.display} has no {resource} {noun}{extra}: {effect}",
+                  fixes=limit_from_request_fixes(c, resource) if section == "limits" else ())
 
     return check
 
@@ -410,7 +506,7 @@ def token_automount(pod: PodSpec) -> Iterator[Hit]:
     if setting is True:
         yield Hit(pod.at("automountServiceAccountToken"),
                   f"{pod.display} sets automountServiceAccountToken: true for service account "
-                  f"`{pod.service_account}`")
+                  f"`{pod.service_account}`", fixes=(token_fix(pod.at("automountServiceAccountToken")),))
         return
     if _templated(setting):
         yield Hit(pod.at("automountServiceAccountToken"),
@@ -423,7 +519,8 @@ def token_automount(pod: PodSpec) -> Iterator[Hit]:
     if account is None:
         yield Hit(pod.at("automountServiceAccountToken"),
                   f"{pod.display} mounts the token of service account `{pod.service_account}`: neither the pod "
-                  "nor a ServiceAccount in the scan sets automountServiceAccountToken: false")
+                  "nor a ServiceAccount in the scan sets automountServiceAccountToken: false",
+                  fixes=(token_fix(pod.at("automountServiceAccountToken")),))
         return
     if account.get("automountServiceAccountToken") is False:
         return
@@ -434,7 +531,8 @@ def token_automount(pod: PodSpec) -> Iterator[Hit]:
               f"service account `{account.name}` mounts its token into {pod.display}; neither sets "
               f"automountServiceAccountToken: false{note}", obj=account,
               confidence=Confidence.LOW if binding else None,
-              related=(RelatedHit(pod.obj, pod.path, f"{pod.display} uses it"),))
+              related=(RelatedHit(pod.obj, pod.path, f"{pod.display} uses it"),),
+              fixes=(token_fix(account.at("automountServiceAccountToken")),))
 
 
 @rules.rule(
@@ -463,7 +561,8 @@ def default_service_account(obj: K8sObject, inventory: Inventory) -> Iterator[Hi
         if obj.name == "default" and obj.get("automountServiceAccountToken") is not False:
             yield Hit(obj.at("automountServiceAccountToken"),
                       f"{obj.ref}: the default service account does not set automountServiceAccountToken: false, "
-                      "so every pod that names no account gets its token")
+                      "so every pod that names no account gets its token",
+                      fixes=(token_fix(obj.at("automountServiceAccountToken")),))
         return
     role = obj.get("roleRef", "name") or "?"
     for index, subject in enumerate(_as_list(obj.get("subjects"))):
@@ -881,7 +980,8 @@ def seccomp(c: Container) -> Iterator[Hit]:
             yield Hit(path + ("type",), f"{c.display} sets seccomp profile type `{kind}`, known only at deploy time",
                       confidence=Confidence.LOW)
         else:
-            yield Hit(path + ("type",), f"{c.display} runs with seccomp profile `{kind}`: every system call is allowed")
+            yield Hit(path + ("type",), f"{c.display} runs with seccomp profile `{kind}`: every system call is allowed",
+                      fixes=(seccomp_fix(c, path + ("type",)),))
         return
     annotation = _seccomp_annotation(c.pod, c)
     if annotation is not None and str(annotation).startswith(SECCOMP_OK):
@@ -889,11 +989,11 @@ def seccomp(c: Container) -> Iterator[Hit]:
     if annotation is not None:
         yield Hit(c.at("securityContext", "seccompProfile"),
                   f"{c.display} has seccomp annotation `{annotation}` and no seccompProfile: every system call "
-                  "is allowed")
+                  "is allowed", fixes=(seccomp_fix(c),))
     elif not c.is_fragment:
         yield Hit(c.at("securityContext", "seccompProfile"),
                   f"{c.display} has no seccomp profile (neither it nor its pod sets seccompProfile), so it runs "
-                  "Unconfined unless the kubelet defaults to RuntimeDefault")
+                  "Unconfined unless the kubelet defaults to RuntimeDefault", fixes=(seccomp_fix(c),))
 
 
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
@@ -939,7 +1039,8 @@ def host_port(c: Container) -> Iterator[Hit]:
     for index, port in enumerate(_as_list(c.get("ports"))):
         if isinstance(port, dict) and port.get("hostPort") not in (None, 0, ""):
             yield Hit(c.at("ports", index, "hostPort"),
-                      f"{c.display} binds host port {port['hostPort']} on every node it runs on")
+                      f"{c.display} binds host port {port['hostPort']} on every node it runs on",
+                      fixes=(unsafe("remove hostPort", RemoveKey(c.at("ports", index, "hostPort"))),))
 
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "*"})

@@ -22,6 +22,7 @@ from servegate.model.cmdline import Word
 from servegate.model.images import image_repository, image_tag, is_templated, version_tuple
 from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.mounts import MountedFile, mounted_files
+from servegate.model.graph import requires_principal
 from servegate.model.network import external_exposure, selects
 from servegate.model.servers import identify
 from servegate.model.workloads import Container, PodSpec
@@ -60,7 +61,6 @@ INGRESS_AUTH_ANNOTATIONS = (
     "alb.ingress.kubernetes.io/auth-type", "ingress.kubernetes.io/auth-url", "konghq.com/plugins",
 )
 ISTIO_ROOT_NAMESPACE = "istio-system"
-INGRESS_GATEWAY_LABELS = {"app": "istio-ingressgateway", "istio": "ingressgateway"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -363,28 +363,6 @@ def _open_route(pod: PodSpec) -> _Route | None:
     return next((r for r in _routes(pod) if not r.authenticated), None)
 
 
-def _requires_principal(policy: K8sObject) -> bool:
-    action = policy.get("spec", "action") or "ALLOW"
-    policy_rules = policy.get("spec", "rules")
-    policy_rules = [r for r in policy_rules if isinstance(r, dict)] if isinstance(policy_rules, list) else []
-    if action == "CUSTOM":
-        return bool(policy.get("spec", "provider"))
-    if action == "DENY":
-        return any("*" in (get_path(s, ("source", "notRequestPrincipals")) or [])
-                   for r in policy_rules for s in (r.get("from") or []) if isinstance(s, dict))
-    if action != "ALLOW" or not policy_rules:
-        return False
-
-    def demands(rule: dict) -> bool:
-        sources = [s for s in (rule.get("from") or []) if isinstance(s, dict)]
-        if sources and all(get_path(s, ("source", "requestPrincipals")) for s in sources):
-            return True
-        conditions = [w for w in (rule.get("when") or []) if isinstance(w, dict)]
-        return any(str(w.get("key", "")).startswith("request.auth.") for w in conditions)
-
-    return all(demands(r) for r in policy_rules)
-
-
 def _policy_applies(policy: K8sObject, namespace: str, labels: dict) -> bool:
     if policy.get("spec", "targetRef") is not None or policy.get("spec", "targetRefs") is not None:
         return False
@@ -398,19 +376,9 @@ def _istio_auth(inventory: Inventory, namespace: str, labels: dict) -> K8sObject
     """An Istio policy that makes callers authenticate before reaching pods with these labels."""
     request_auth = any(_policy_applies(p, namespace, labels) for p in inventory.of_kind("RequestAuthentication"))
     for policy in inventory.of_kind("AuthorizationPolicy"):
-        if not _policy_applies(policy, namespace, labels) or not _requires_principal(policy):
+        if not _policy_applies(policy, namespace, labels) or not requires_principal(policy):
             continue
         if policy.get("spec", "action") == "CUSTOM" or request_auth:
-            return policy
-    return None
-
-
-def _gateway_auth(inventory: Inventory) -> K8sObject | None:
-    """Authentication enforced at the Istio ingress gateway (Kubeflow's oauth2-proxy / require-jwt policies)."""
-    for policy in inventory.of_kind("AuthorizationPolicy"):
-        selector = policy.get("spec", "selector")
-        if isinstance(selector, dict) and selector.get("matchLabels") and \
-                selects(selector, INGRESS_GATEWAY_LABELS) and _requires_principal(policy):
             return policy
     return None
 
@@ -1625,7 +1593,7 @@ def kserve_visibility(obj: K8sObject, inventory: Inventory) -> Iterator[Hit]:
     for labels_set in selectors:
         if _istio_auth(inventory, obj.effective_namespace, labels_set) is not None:
             return
-    if _gateway_auth(inventory) is not None or (obj.kind == "LLMInferenceService" and _kuadrant_auth(obj, inventory)):
+    if inventory.graph.gateway_auth() is not None or (obj.kind == "LLMInferenceService" and _kuadrant_auth(obj, inventory)):
         return
     if enable_auth is not None:
         key = "security.opendatahub.io/enable-auth"

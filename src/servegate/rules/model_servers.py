@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from servegate.findings import Confidence, Severity
+from servegate.fix.model import AddItem, RemoveKey, ReplaceText, SetKey, SymbolicFix, unsafe
 from servegate.model.cmdline import Argv, EnvVar, Word
 from servegate.model.images import image_repository, image_tag, is_templated, version_tuple
 from servegate.model.k8s import Inventory, K8sObject
@@ -56,9 +57,32 @@ class Setting:
     confidence: Confidence | None = None
 
     def hit(self, message: str, severity: Severity | None = None, confidence: Confidence | None = None,
-            related: tuple[RelatedHit, ...] = ()) -> Hit:
+            related: tuple[RelatedHit, ...] = (), fixes: tuple[SymbolicFix, ...] = ()) -> Hit:
         return Hit(self.path, message, obj=self.obj, severity=severity, confidence=confidence or self.confidence,
-                   scalar_line=self.scalar_line, related=related)
+                   scalar_line=self.scalar_line, related=related, fixes=fixes)
+
+    def rewrite(self, container: Container, value: str, title: str) -> tuple[SymbolicFix, ...]:
+        """A fix giving the setting ``value`` where it is written: the env entry or the config-file line; a
+        flag is removed (every flag these fixes touch is a switch whose absence is the safe default)."""
+        doc = (self.obj or container.obj).doc
+        written = get_path(doc, self.path)
+        if not isinstance(written, str):
+            return ()
+        if self.source == "argv":
+            spellings = (f"{self.key}={self.value}", self.key)
+            if written.strip() in spellings:
+                return (unsafe(title, RemoveKey(self.path)),)
+            once = next((s for s in spellings if written.count(s) == 1), None)
+            return (unsafe(title, ReplaceText(self.path, once, "")),) if once else ()
+        if self.source == "env":
+            return (unsafe(title, SetKey(self.path, value)),)
+        if self.source == "config" and self.scalar_line is not None:
+            lines = written.splitlines()
+            line = lines[self.scalar_line].strip() if self.scalar_line < len(lines) else ""
+            if not line.startswith(self.key):
+                return ()
+            return (unsafe(title, ReplaceText(self.path, line, f"{self.key}={value}")),)
+        return ()
 
     @property
     def spelled(self) -> str:
@@ -610,7 +634,17 @@ def torchserve_token_auth_disabled(c: Container) -> Iterator[Hit]:
         message += "; " + " and ".join(reasons) + ", so anyone reaching it can register a model and run code"
     else:
         message += "; every API, including the management API, accepts unauthenticated calls"
-    yield setting.hit(message, severity=severity)
+    yield setting.hit(message, severity=severity,
+                      fixes=setting.rewrite(c, "false", f"turn token authorization back on ({_undo(setting)})"))
+
+
+def _undo(setting: Setting) -> str:
+    """How a fix undoes a switch, for its title."""
+    if setting.source == "argv":
+        return f"remove {setting.key}"
+    if setting.source == "env":
+        return f"set {setting.key}=false"
+    return f"set {setting.key}=false in the config file"
 
 
 @rules.rule(
@@ -664,7 +698,8 @@ def torchserve_model_api_enabled(c: Container) -> Iterator[Hit]:
     if escalations:
         severity = Severity.CRITICAL
         message += "; " + " and ".join(escalations)
-    yield setting.hit(message, severity=severity)
+    yield setting.hit(message, severity=severity,
+                      fixes=setting.rewrite(c, "false", f"disable model registration ({_undo(setting)})"))
 
 
 _ANY_HOST = (".*", ".+", "[^/]*", "[^/]+", "(.*)", "(.+)", ".*?", ".+?", "*")
@@ -841,7 +876,9 @@ def torchserve_management_exposed(c: Container) -> Iterator[Hit]:
             message = f"{c.display} binds the TorchServe management API to {what} ({management.spelled})"
             if management.source == "env" and management.confidence is Confidence.LOW:
                 message += f" (honoured only with enable_envvars_config=true; {ts.unknown_config})"
-            yield management.hit(message, related=related)
+            loopback = f"http://127.0.0.1:{management_port}"
+            yield management.hit(message, related=related, fixes=management.rewrite(
+                c, loopback, f"bind the management API to {loopback}"))
             reported = True
     grpc = ts.lookup(("grpc_management_address",), "TS_GRPC_MANAGEMENT_ADDRESS")
     if grpc is not None and (parsed := _address(grpc.value)) is not None and not _is_loopback(parsed[0]):
@@ -922,6 +959,36 @@ def _triton_uncovered(t: Triton, apis: Iterable[str]) -> dict[str, list[str]]:
         if gaps:
             missing[protocol] = gaps
     return missing
+
+
+TRITON_KEY_VARIABLE = "TRITON_ADMIN_KEY"
+TRITON_KEY_SECRET = "triton-admin-key"
+RESTRICTION_FLAGS = {"HTTP": "--http-restricted-api", "gRPC": "--grpc-restricted-protocol"}
+
+
+def _restrict_fixes(t: Triton, missing: dict[str, list[str]]) -> tuple[SymbolicFix, ...]:
+    """Restrict the uncovered APIs to callers presenting the admin key, read from a Secret into the env."""
+    c, program = t.container, t.program
+    if program is None:
+        return ()
+    flags = [f"{RESTRICTION_FLAGS[protocol]}={','.join(apis)}:admin-key=$({TRITON_KEY_VARIABLE})"
+             for protocol, apis in missing.items()]
+    doc = c.obj.doc
+    written = get_path(doc, program.path)
+    args = c.get("args")
+    if written == program.text and program.path[-2:-1] in (("args",), ("command",)):
+        holder = c.at("args") if isinstance(args, list) or args is None else program.path[:-1]
+        operations: list = [AddItem(holder, flag) for flag in flags]
+    elif isinstance(written, str) and written.count(program.text) == 1:  # a shell script running tritonserver
+        operations = [ReplaceText(program.path, program.text, " ".join([program.text, *flags]))]
+    else:
+        return ()
+    if TRITON_KEY_VARIABLE not in c.env:
+        operations.append(AddItem(c.at("env"), {"name": TRITON_KEY_VARIABLE, "valueFrom": {
+            "secretKeyRef": {"name": TRITON_KEY_SECRET, "key": "key"}}}))
+    apis = sorted({api for listed in missing.values() for api in listed})
+    return (unsafe(f"restrict {', '.join(apis)} to callers with the admin key "
+                   f"(env {TRITON_KEY_VARIABLE} from Secret {TRITON_KEY_SECRET})", *operations),)
 
 
 def _restriction_text(missing: dict[str, list[str]]) -> str:
@@ -1015,21 +1082,25 @@ def triton_dynamic_loading(c: Container) -> Iterator[Hit]:
     if not missing:
         return
     message = f"{c.display} runs tritonserver with --model-control-mode={mode} and {_restriction_text(missing)}"
+    fixes = _restrict_fixes(t, missing)
     if mode == "explicit":
-        yield Hit(word.path, message + ": any client can load a model, whose backend code then runs in the server")
+        yield Hit(word.path, message + ": any client can load a model, whose backend code then runs in the server",
+                  fixes=fixes)
         return
     repositories = [v for v, _ in _argv_values(t.argv, "--model-repository", "--model-store")]
     for repository in repositories:
         if "://" in repository:
             yield Hit(word.path, message + f": whoever can write to {repository} can make Triton load code "
-                                           "(write access to the bucket decides)", confidence=Confidence.LOW)
+                                           "(write access to the bucket decides)", confidence=Confidence.LOW,
+                      fixes=fixes)
             return
         writable = _writable_shared_mount(c, repository)
         if writable is not None:
             index, mount, volume = writable
             yield Hit(word.path, message + f": the repository {repository} is on volume `{mount.get('name')}`, "
                                            "mounted writable, so anything that writes there is loaded and run",
-                      related=(RelatedHit(c.obj, c.at("volumeMounts", index), "writable repository mount"),))
+                      related=(RelatedHit(c.obj, c.at("volumeMounts", index), "writable repository mount"),),
+                      fixes=fixes)
             return
 
 
@@ -1109,7 +1180,7 @@ def triton_non_inference(c: Container) -> Iterator[Hit]:
             related.extend(unused)
     if problems:
         yield Hit(t.anchor, f"{c.display} runs tritonserver with " + "; ".join(problems), severity=severity,
-                  related=tuple(related))
+                  related=tuple(related), fixes=_restrict_fixes(t, missing) if missing else ())
     for flag, platform in (("--allow-sagemaker", "SageMaker"), ("--allow-vertex-ai", "Vertex AI")):
         value, word = _bool_flag(t.argv, flag)
         if value and word is not None:
@@ -1480,12 +1551,13 @@ def _kuberay_head(pod: PodSpec) -> Iterator[Hit]:
         evidence.append((path, obj, what))
     auth_text = why_not or "no token authentication (no authOptions.mode: token, no RAY_AUTH_MODE=token)"
     head_text = f"the Ray head ({head.display})"
+    fixes = _token_auth_fixes(pod, head) if why_not is None else ()
     if evidence:
         path, obj, what = evidence[0]
         related = tuple(RelatedHit(o, p, w) for p, o, w in evidence[1:])
         yield Hit(path, f"{head_text} is reachable from outside the cluster ({what}) with {auth_text}: anyone can "
                         "submit jobs through the dashboard/Jobs API, Ray client or GCS and run code (ShadowRay)",
-                  obj=obj if obj is not pod.obj else None, related=related)
+                  obj=obj if obj is not pod.obj else None, related=related, fixes=fixes if obj is pod.obj else ())
         return
     isolation = _ray_network_isolation(pod)
     if isolation is not None and isolation[1] is None:
@@ -1504,10 +1576,21 @@ def _kuberay_head(pod: PodSpec) -> Iterator[Hit]:
     if isolation is not None:
         yield Hit(anchor, f"{head_text} serves the dashboard/Jobs API, Ray client and GCS through {exposed} with "
                           f"{auth_text}; {isolation[1]}, and those pods can submit jobs and run code",
-                  severity=Severity.MEDIUM, related=(RelatedHit(isolation[0], isolation[2], "network policy"),))
+                  severity=Severity.MEDIUM, related=(RelatedHit(isolation[0], isolation[2], "network policy"),),
+                  fixes=fixes)
         return
     yield Hit(anchor, f"{head_text} serves the dashboard/Jobs API, Ray client and GCS through {exposed} with "
-                      f"{auth_text}: any pod in the cluster can submit jobs and run code", severity=Severity.HIGH)
+                      f"{auth_text}: any pod in the cluster can submit jobs and run code", severity=Severity.HIGH,
+              fixes=fixes)
+
+
+def _token_auth_fixes(pod: PodSpec, head: Container) -> tuple[SymbolicFix, ...]:
+    """KubeRay's token authentication, when the cluster runs a Ray release that has it."""
+    version = _ray_version(pod, head)
+    if version is not None and version < RAY_TOKEN_AUTH_SINCE:
+        return ()  # needs an upgrade first: no automatic fix
+    return (unsafe("enable Ray token authentication (authOptions.mode: token)",
+                   SetKey(_cluster_spec_path(pod) + ("authOptions", "mode"), "token")),)
 
 
 def _ray_network_isolation(pod: PodSpec) -> tuple[K8sObject, str | None, Path] | None:
@@ -1557,4 +1640,18 @@ def _plain_ray_head(pod: PodSpec, c: Container) -> Iterator[Hit]:
     what = f"--dashboard-host={wildcard[0]}" if wildcard is not None else routes[0].describe
     yield Hit(anchor, f"{c.display} starts a Ray head with {what} and {auth_text}: any pod in the cluster can "
                       "submit jobs through the dashboard/Jobs API or Ray client and run code",
-              severity=Severity.HIGH, related=tuple(r.related() for r in routes[:2]))
+              severity=Severity.HIGH, related=tuple(r.related() for r in routes[:2]),
+              fixes=_loopback_dashboard_fixes(c, wildcard) if wildcard is not None and not routes else ())
+
+
+def _loopback_dashboard_fixes(c: Container, wildcard: tuple[str, Word]) -> tuple[SymbolicFix, ...]:
+    """--dashboard-host=127.0.0.1, in the argv item or the script that sets it."""
+    host, word = wildcard
+    written = get_path(c.obj.doc, word.path)
+    title = "bind the Ray dashboard to 127.0.0.1"
+    if written == word.text:
+        return (unsafe(title, SetKey(word.path, word.text.replace(host, "127.0.0.1"))),)
+    for old in (f"--dashboard-host={host}", f"--dashboard-host {host}"):
+        if isinstance(written, str) and written.count(old) == 1:
+            return (unsafe(title, ReplaceText(word.path, old, old.replace(host, "127.0.0.1"))),)
+    return ()

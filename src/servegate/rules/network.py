@@ -1,8 +1,9 @@
 """MLS-NET: network exposure of model servers.
 
 Both rules walk the exposure path of G-02 from the manifests alone: a Service (or Ingress, HTTPRoute,
-gateway-bound VirtualService) -> the pods its selector picks -> the container port its ``targetPort``
-resolves to (by number or by port name) -> what the server in that container serves on that port.
+gateway-bound VirtualService) -> the pods its selector picks (the resource graph's selects edges) -> the
+container port its ``targetPort`` resolves to (by number or by port name) -> what the server in that
+container serves on that port.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any, Iterator
 from servegate.findings import Confidence, Severity
 from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.mounts import mounted_files, parse_properties
-from servegate.model.network import external_exposure, selects
+from servegate.model.graph import ResourceGraph, service_exposure
 from servegate.model.servers import PORTS, WELL_KNOWN_ADMIN_PORTS, container_ports, identify
-from servegate.model.workloads import Container, PodSpec, pod_specs
+from servegate.model.workloads import Container, PodSpec
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources.located import Path, get_path
 
@@ -259,42 +260,6 @@ def listeners(c: Container) -> dict[int, Listener]:
     return found
 
 
-# Labels the operators put on the pods of ML CRDs, which the manifest does not spell out.
-def pod_labels(pod: PodSpec) -> dict:
-    labels: dict = {}
-    obj = pod.obj
-    if obj.kind in ("InferenceService", "LLMInferenceService"):
-        labels.update(obj.labels)
-        labels.update({"serving.kserve.io/inferenceservice": obj.name, "component": pod.role})
-    elif obj.kind in ("RayCluster", "RayService", "RayJob") and pod.role != "submitter":
-        head = pod.role == "head"
-        labels.update({"ray.io/node-type": "head" if head else "worker", "ray.io/is-ray-node": "yes"})
-        if obj.kind == "RayCluster":
-            labels["ray.io/cluster"] = obj.name
-        if not head:
-            labels["ray.io/group"] = pod.role.removeprefix("worker ")
-    elif obj.kind == "SeldonDeployment":
-        labels["seldon-deployment-id"] = obj.name
-    elif obj.kind == "Service" and obj.group == "serving.knative.dev":
-        labels["serving.knative.dev/service"] = obj.name
-    labels.update(pod.labels)
-    return labels
-
-
-def all_pods(inventory: Inventory) -> list[PodSpec]:
-    return [pod for obj in inventory.objects for pod in pod_specs(obj, inventory)
-            if obj.kind not in ("ServingRuntime", "ClusterServingRuntime")]
-
-
-def selected_pods(service: K8sObject, pods: list[PodSpec]) -> list[PodSpec]:
-    selector = service.get("spec", "selector")
-    if not isinstance(selector, dict) or not selector:
-        return []
-    namespace = service.effective_namespace
-    return [pod for pod in pods if pod.obj.effective_namespace == namespace
-            and selects({"matchLabels": selector}, pod_labels(pod))]
-
-
 def _service_ports(service: K8sObject) -> Iterator[tuple[int, dict]]:
     ports = service.get("spec", "ports")
     for index, port in enumerate(ports if isinstance(ports, list) else ()):
@@ -347,8 +312,9 @@ class Exposed:
     guess: str | None  # the well-known role of the port when the workload is not in the scan
 
 
-def exposed_ports(service: K8sObject, pods: list[PodSpec]) -> tuple[list[PodSpec], list[Exposed]]:
-    selected = selected_pods(service, pods)
+def exposed_ports(service: K8sObject, graph: ResourceGraph) -> tuple[list[PodSpec], list[Exposed]]:
+    """The pods a Service selects (the resource graph's selects edges) and what each of its ports reaches."""
+    selected = graph.service_pods(service)
     found = []
     for index, port in _service_ports(service):
         target = port.get("targetPort", port.get("port"))
@@ -357,21 +323,6 @@ def exposed_ports(service: K8sObject, pods: list[PodSpec]) -> tuple[list[PodSpec
         if reached or guess:
             found.append(Exposed(index, port, reached, guess))
     return selected, found
-
-
-SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
-
-
-def external(service: K8sObject) -> str | None:
-    """How a Service is reachable from outside the cluster; a LoadBalancer narrowed by source ranges is not."""
-    exposure = external_exposure(service)
-    ranges = service.get("spec", "loadBalancerSourceRanges")
-    if not isinstance(ranges, list) or not ranges:
-        annotated = service.annotations.get(SOURCE_RANGES_ANNOTATION)
-        ranges = [r.strip() for r in str(annotated).split(",") if r.strip()] if annotated else []
-    if exposure == "type LoadBalancer" and ranges and not any(str(r).strip().endswith("/0") for r in ranges):
-        return None
-    return exposure
 
 
 def _port_label(port: dict) -> str:
@@ -433,14 +384,15 @@ def _exposure_field(exposure: str) -> str:
     ),
 )
 def model_server_exposed(inventory: Inventory) -> Iterator[Hit]:
-    pods = all_pods(inventory)
+    graph = inventory.graph
+    pods = graph.pods
     for service in inventory.of_kind("Service"):
         if service.group:
             continue  # Knative and other CRDs named Service
-        exposure = external(service)
+        exposure = service_exposure(service)
         if exposure is None:
             continue
-        selected, ports = exposed_ports(service, pods)
+        selected, ports = exposed_ports(service, graph)
         parts: list[str] = []
         related: list[RelatedHit] = []
         critical, guessed = False, False
@@ -650,14 +602,15 @@ ROUTE_KINDS = {"Ingress": _ingress_routes, "HTTPRoute": _httproute_routes, "Virt
     ),
 )
 def metrics_exposed(inventory: Inventory) -> Iterator[Hit]:
-    pods = all_pods(inventory)
+    graph = inventory.graph
+    pods = graph.pods
     for service in inventory.of_kind("Service"):
         if service.group:
             continue
-        exposure = external(service)
+        exposure = service_exposure(service)
         if exposure is None:
             continue
-        _, ports = exposed_ports(service, pods)
+        _, ports = exposed_ports(service, graph)
         for exposed in ports:
             if exposed.reached and all(r.role == "metrics" for r in exposed.reached):
                 listener = exposed.reached[0]
@@ -671,14 +624,14 @@ def metrics_exposed(inventory: Inventory) -> Iterator[Hit]:
     for kind, routes in ROUTE_KINDS.items():
         for obj in inventory.of_kind(kind):
             for route in routes(obj):
-                yield from _route_metrics(route, inventory, pods)
+                yield from _route_metrics(route, inventory, graph)
 
 
-def _route_metrics(route: Route, inventory: Inventory, pods: list[PodSpec]) -> Iterator[Hit]:
+def _route_metrics(route: Route, inventory: Inventory, graph: ResourceGraph) -> Iterator[Hit]:
     service = inventory.find("Service", route.namespace, route.service)
     if service is None:
         return
-    selected = selected_pods(service, pods)
+    selected = graph.service_pods(service)
     for _, entry in _backend_port(service, route.port) if route.port is not None else _service_ports(service):
         target = entry.get("targetPort", entry.get("port"))
         for listener in resolve(target, selected):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Any, Iterable
 
 from servegate.model.terraform.config import TfResource
 
@@ -11,6 +11,7 @@ from servegate.model.terraform.config import TfResource
 class TfInventory:
     def __init__(self, resources: Iterable[TfResource]) -> None:
         self.resources: list[TfResource] = list(resources)
+        self.kubernetes: Any = None  # the scan's Kubernetes Inventory, once the scan links the two layers
         self._by_type: dict[str, list[TfResource]] = defaultdict(list)
         self._by_name: dict[tuple[int, str, str, str], list[TfResource]] = defaultdict(list)
         for resource in self.resources:

@@ -51,20 +51,26 @@ class PlanResource(TfResource):
         return []
 
 
+def _list(value: Any) -> list:
+    """A list member of a plan as a list: anything else in its place (a hand-edited or hostile plan) is empty."""
+    return value if isinstance(value, list) else []
+
+
 def _modules(module: Any, path: tuple) -> Iterator[tuple[Any, tuple]]:
     if not isinstance(module, dict):
         return
     yield module, path
-    for index, child in enumerate(module.get("child_modules") or ()):
+    for index, child in enumerate(_list(module.get("child_modules"))):
         yield from _modules(child, path + ("child_modules", index))
 
 
 def plan_resources(file: str, doc: Any) -> list[PlanResource]:
-    root = doc.get("planned_values", {}).get("root_module") if isinstance(doc, dict) else None
+    planned = doc.get("planned_values") if isinstance(doc, dict) else None
+    root = planned.get("root_module") if isinstance(planned, dict) else None
     found: list[PlanResource] = []
     for module, module_path in _modules(root, ("planned_values", "root_module")):
         address = module.get("address", "") if isinstance(module.get("address"), str) else ""
-        for index, raw in enumerate(module.get("resources") or ()):
+        for index, raw in enumerate(_list(module.get("resources"))):
             if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
                 continue
             values = raw.get("values") if isinstance(raw.get("values"), dict) else {}

@@ -1,0 +1,47 @@
+"""The same input gives byte-identical JSON and SARIF, run after run.
+
+Each run is a fresh interpreter with a different ``PYTHONHASHSEED``, so an order that leaks from a set or from
+string hashing, rather than from the sorted file list and the rules' declaration order, shows up as a diff.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+# A mixed sample of the corpus: Kubernetes with Helm charts, Terraform with modules, AWS, GCP and Azure.
+CORPUS_SAMPLE = ("madhuakula__kubernetes-goat", "bridgecrewio__terragoat", "triton-inference-server__server",
+                 "Young-ook__terraform-aws-sagemaker", "GoogleCloudPlatform__terraform-google-vertex-ai",
+                 "Azure__terraform-azurerm-avm-res-machinelearningservices-workspace")
+
+
+def _report(paths: list[Path], report_format: str, seed: int, output: Path) -> bytes:
+    env = dict(os.environ, PYTHONHASHSEED=str(seed))
+    done = subprocess.run([sys.executable, "-m", "servegate", "scan", *map(str, paths), "--format", report_format,
+                           "--output", str(output), "--no-fail-on-error"], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=600)
+    assert done.returncode in (0, 1), done.stderr
+    return output.read_bytes()
+
+
+def _assert_identical_across_runs(paths: list[Path], tmp_path: Path) -> None:
+    for report_format in ("json", "sarif"):
+        first = _report(paths, report_format, 1, tmp_path / f"first.{report_format}")
+        second = _report(paths, report_format, 2, tmp_path / f"second.{report_format}")
+        assert b'"rule' in first  # a report with findings, not an empty shell
+        assert first == second, f"{report_format} differs between runs"
+
+
+def test_examples_give_byte_identical_reports(tmp_path: Path):
+    _assert_identical_across_runs([ROOT / "examples"], tmp_path)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not next to the repository")
+def test_a_corpus_sample_gives_byte_identical_reports(tmp_path: Path):
+    _assert_identical_across_runs([CORPUS / name for name in CORPUS_SAMPLE if (CORPUS / name).is_dir()], tmp_path)

@@ -1,0 +1,246 @@
+"""Hostile and broken input: each bad file gets an error naming it, and every other file is still scanned.
+
+Memory and time stay bounded by construction: alias bombs and deep nesting are refused before anything is
+built from them, oversized files are refused before they are read (and never read past the limit), pipes
+and devices are never opened for reading. So the tests assert the refusal and the other files' findings,
+never timings. Discovery and the simpler cases (an unreadable or empty YAML file, a YAML link leaving the
+root, binary or non-UTF-8 YAML) are in ``test_scan_inputs.py``; the YAML loader's guards in
+``test_yaml_loader.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from servegate.render import RenderOptions
+from servegate.scan import DEFAULT_MAX_FILE_SIZE, ScanOptions, scan
+
+PRIVILEGED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+    securityContext: {privileged: true}
+"""
+
+OPEN_SAGEMAKER_MODEL = """\
+resource "aws_sagemaker_model" "m" {
+  name                     = "m"
+  enable_network_isolation = false
+  execution_role_arn       = "arn:aws:iam::123456789012:role/r"
+  primary_container {
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1"
+  }
+}
+"""
+
+OPTIONS = ScanOptions(render=RenderOptions(skip_render=True))
+
+
+def _good_files(folder: Path) -> None:
+    """One manifest and one Terraform file whose findings must survive whatever else is in the scan."""
+    (folder / "good.yaml").write_text(PRIVILEGED_POD)
+    (folder / "good.tf").write_text(OPEN_SAGEMAKER_MODEL)
+
+
+def _assert_good_files_scanned(result, prefix: str = "") -> None:
+    found = {(f.rule_id, f.location.file, f.location.line) for f in result.findings}
+    assert ("KUBE-001", f"{prefix}good.yaml", 8) in found
+    assert ("MLS-AWS-001", f"{prefix}good.tf", 3) in found
+
+
+def _errors(result) -> list[tuple[str, int, str]]:
+    return [(e.file, e.line, e.message) for e in result.errors]
+
+
+def test_yaml_alias_bomb_is_refused_and_the_rest_scanned(tmp_path: Path):
+    levels = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 9):  # 9**9 nodes once expanded
+        levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    (tmp_path / "bomb.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata:\n" +
+                                        "".join(f"  {level}\n" for level in levels))
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert [(file, line) for file, line, _ in _errors(result)] == [("bomb.yaml", 10)]
+    assert "alias bomb" in result.errors[0].message
+    _assert_good_files_scanned(result)
+
+
+@pytest.mark.parametrize(("name", "text", "error"), [
+    ("deep.yaml", "apiVersion: v1\nkind: Pod\nspec: " + "[" * 300 + "]" * 300 + "\n",
+     (3, "nesting deeper than 200 levels")),
+    ("deep_block.yaml", "apiVersion: v1\nkind: Pod\n" + "".join(f"{'  ' * i}k{i}:\n" for i in range(250)),
+     (203, "nesting deeper than 200 levels")),  # the 201st mapping starts on line 203
+    ("deep.json", '{"apiVersion": "v1", "kind": "Pod", "spec": ' + "[" * 300 + "]" * 300 + "}",
+     (1, "nesting deeper than 200 levels")),
+    ("very_deep.json", "[" * 100_000 + "]" * 100_000,
+     (1, "invalid YAML: while increasing flow level exceeded maximum nesting depth")),
+    ("deep.tf", "locals {\n  a = " + "[" * 100_000 + "]" * 100_000 + "\n}\n",
+     (2, "invalid HCL: nesting too deep (more than 200 levels)")),
+    ("deep_blocks.tf", "".join(f"b{i} {{\n" for i in range(300)) + "}\n" * 300,
+     (201, "invalid HCL: nesting too deep (more than 200 levels)")),
+    ("deep.tf.json", '{"locals": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}",
+     (1, "invalid HCL: nesting too deep (more than 200 levels)")),
+])
+def test_deep_nesting_is_refused(tmp_path: Path, name: str, text: str, error: tuple[int, str]):
+    (tmp_path / name).write_text(text)
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert _errors(result) == [(name, *error)]
+    _assert_good_files_scanned(result)
+
+
+def test_a_100_mb_file_is_refused_without_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    big = tmp_path / "huge.yaml"
+    with big.open("wb") as handle:  # sparse: 100 MB on paper, nothing on disk
+        handle.truncate(100 * 2**20)
+    _good_files(tmp_path)
+    opened: list[str] = []
+    real_open = os.open
+
+    def recording_open(path, flags, *args, **kwargs):
+        opened.append(os.path.basename(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    result = scan([tmp_path], OPTIONS)
+    assert _errors(result) == [
+        ("huge.yaml", 0, f"file is {100 * 2**20} bytes, over the {DEFAULT_MAX_FILE_SIZE}-byte limit; not scanned")]
+    assert "huge.yaml" not in opened
+    _assert_good_files_scanned(result)
+
+
+def test_a_100_mb_file_under_a_raised_limit_is_read_once_and_judged(tmp_path: Path):
+    with (tmp_path / "huge.json").open("wb") as handle:
+        handle.truncate(100 * 2**20)  # all NUL bytes: binary
+    _good_files(tmp_path)
+    result = scan([tmp_path], ScanOptions(max_file_size=200 * 2**20, render=RenderOptions(skip_render=True)))
+    assert _errors(result) == [
+        ("huge.json", 0, "binary content (NUL bytes) in a file with an IaC extension; not scanned")]
+    _assert_good_files_scanned(result)
+
+
+@pytest.mark.parametrize("name", ["bin.tf", "bin.tfvars", "bin.tf.json", "bin.json", "bin.yml"])
+def test_binary_file_with_an_iac_extension(tmp_path: Path, name: str):
+    (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert _errors(result) == [(name, 0, "binary content (NUL bytes) in a file with an IaC extension; not scanned")]
+    _assert_good_files_scanned(result)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("latin1.tf", b'locals {\n  name = "caf\xe9"\n}\n'),
+    ("latin1.tfvars.json", b'{\n  "name": "caf\xe9"\n}\n'),
+    ("latin1.json", b'{\n  "name": "caf\xe9"\n}\n'),
+])
+def test_invalid_utf8_outside_yaml(tmp_path: Path, name: str, content: bytes):
+    (tmp_path / name).write_bytes(content)
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert _errors(result) == [(name, 2, f"not valid UTF-8 (byte {content.index(0xE9)}); not scanned")]
+    _assert_good_files_scanned(result)
+
+
+def test_symbolic_link_loops(tmp_path: Path):
+    _good_files(tmp_path)
+    os.symlink(tmp_path / "ping.yaml", tmp_path / "pong.yaml")
+    os.symlink(tmp_path / "pong.yaml", tmp_path / "ping.yaml")
+    os.symlink(tmp_path / "self.tf", tmp_path / "self.tf")
+    os.symlink(tmp_path, tmp_path / "again")  # a folder loop: folder links are never walked
+    result = scan([tmp_path], OPTIONS)
+    loop = "cannot read file: Too many levels of symbolic links"
+    assert _errors(result) == [("ping.yaml", 0, loop), ("pong.yaml", 0, loop), ("self.tf", 0, loop)]
+    _assert_good_files_scanned(result)
+    # Named on the command line, a loop is the same error, not a crash while choosing the scan root.
+    assert _errors(scan([tmp_path / "self.tf"], OPTIONS)) == [("self.tf", 0, loop)]
+
+
+def test_links_leaving_the_root_are_followed_only_when_asked(tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pod.yaml").write_text(PRIVILEGED_POD)
+    (outside / "model.tf").write_text(OPEN_SAGEMAKER_MODEL)
+    root = tmp_path / "root"
+    root.mkdir()
+    _good_files(root)
+    os.symlink(outside / "model.tf", root / "linked.tf")
+    os.symlink(outside, root / "linked_folder")
+    result = scan([root], OPTIONS)
+    assert [(s.file, s.reason) for s in result.skipped] == [
+        ("linked.tf", "symbolic link pointing outside the scan root")]
+    assert not result.errors and result.files_scanned == 2
+    _assert_good_files_scanned(result)
+    followed = scan([root], ScanOptions(follow_outside_links=True, render=RenderOptions(skip_render=True)))
+    assert followed.files_scanned == 3 and not followed.skipped
+    assert ("MLS-AWS-001", "linked.tf", 3) in {(f.rule_id, f.location.file, f.location.line)
+                                               for f in followed.findings}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_with_an_iac_extension_is_never_opened(tmp_path: Path):
+    os.mkfifo(tmp_path / "pipe.yaml")  # opening it for reading would block until a writer comes
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert _errors(result) == [("pipe.yaml", 0, "not a regular file (a pipe, socket or device); not scanned")]
+    _assert_good_files_scanned(result)
+
+
+@pytest.mark.parametrize("name", ["empty.yml", "empty.json", "empty.tf", "empty.tfvars"])
+def test_empty_files_are_valid_and_empty(tmp_path: Path, name: str):
+    (tmp_path / name).write_bytes(b"")
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert not result.errors and result.files_scanned == 3
+    _assert_good_files_scanned(result)
+
+
+@pytest.mark.parametrize("name", ["empty.tf.json", "empty.tfvars.json"])
+def test_empty_terraform_json_is_invalid_as_terraform_says(tmp_path: Path, name: str):
+    (tmp_path / name).write_bytes(b"")
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert _errors(result) == [(name, 1, "invalid HCL: unexpected end of JSON input")]
+    _assert_good_files_scanned(result)
+
+
+def _while_scanning(change):
+    """Options whose progress hook runs ``change`` once, after discovery and before the first file is read."""
+    done: list[bool] = []
+
+    def progress(count: int, total: int) -> None:
+        if not done:
+            done.append(True)
+            change()
+
+    return ScanOptions(progress=progress, max_file_size=4096, render=RenderOptions(skip_render=True))
+
+
+def test_files_changing_while_being_scanned(tmp_path: Path):
+    for name in ("a_deleted.yaml", "b_grown.yaml", "c_piped.yaml"):
+        (tmp_path / name).write_text(PRIVILEGED_POD)
+    (tmp_path / "d_rewritten.yaml").write_text("kind: ConfigMap\n")
+    _good_files(tmp_path)
+
+    def change() -> None:
+        (tmp_path / "a_deleted.yaml").unlink()
+        (tmp_path / "b_grown.yaml").write_text(PRIVILEGED_POD + "#" * 5000 + "\n")
+        (tmp_path / "c_piped.yaml").unlink()
+        os.mkfifo(tmp_path / "c_piped.yaml")
+        (tmp_path / "d_rewritten.yaml").write_text("\n\n" + PRIVILEGED_POD)  # the text read is the text located
+
+    result = scan([tmp_path], _while_scanning(change))
+    assert _errors(result) == [
+        ("a_deleted.yaml", 0, "cannot read file: No such file or directory"),
+        ("b_grown.yaml", 0, f"file is {len(PRIVILEGED_POD) + 5001} bytes, over the 4096-byte limit; not scanned"),
+        ("c_piped.yaml", 0, "not a regular file (a pipe, socket or device); not scanned"),
+    ]
+    assert ("KUBE-001", "d_rewritten.yaml", 10) in {(f.rule_id, f.location.file, f.location.line)
+                                                    for f in result.findings}
+    _assert_good_files_scanned(result)
