@@ -16,9 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 # A mixed sample of the corpus: Kubernetes with Helm charts, Terraform with modules, AWS, GCP and Azure.
-CORPUS_SAMPLE = ("madhuakula__kubernetes-goat", "bridgecrewio__terragoat", "triton-inference-server__server",
-                 "Young-ook__terraform-aws-sagemaker", "GoogleCloudPlatform__terraform-google-vertex-ai",
-                 "Azure__terraform-azurerm-avm-res-machinelearningservices-workspace")
+# Small repositories of both kinds: no chart rendering or overlay builds, so CI time stays bounded.
+CORPUS_SAMPLE = ("madhuakula__kubernetes-goat", "bridgecrewio__terragoat", "Young-ook__terraform-aws-sagemaker")
 
 
 def _report(paths: list[Path], report_format: str, seed: int, output: Path) -> bytes:

@@ -11,6 +11,7 @@ root, binary or non-UTF-8 YAML) are in ``test_scan_inputs.py``; the YAML loader'
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -181,6 +182,30 @@ def test_links_leaving_the_root_are_followed_only_when_asked(tmp_path: Path):
     assert followed.files_scanned == 3 and not followed.skipped
     assert ("MLS-AWS-001", "linked.tf", 3) in {(f.rule_id, f.location.file, f.location.line)
                                                for f in followed.findings}
+
+
+def test_a_root_reached_through_a_link_names_files_as_the_real_root_does(tmp_path: Path):
+    real = tmp_path / "real"
+    (real / "k8s").mkdir(parents=True)
+    _good_files(real / "k8s")
+    os.symlink(real, tmp_path / "linked")  # like a /tmp that is a link to another disk
+    direct = scan([real / "k8s"], OPTIONS)
+    through_link = scan([tmp_path / "linked" / "k8s", tmp_path / "linked" / "k8s" / "good.yaml"], OPTIONS)
+    _assert_good_files_scanned(through_link)
+    assert [(f.rule_id, f.location) for f in through_link.findings] == \
+        [(f.rule_id, f.location) for f in direct.findings]
+
+
+def test_kustomize_lookup_of_a_file_named_by_its_absolute_path_ends():
+    # Files outside the root are named by their absolute path; climbing their folders must stop at "/".
+    from servegate.model.k8s import Inventory
+
+    found: list = []
+    lookup = threading.Thread(target=lambda: found.append(
+        Inventory.of([]).kustomize.reaching("/outside/the/root/pod.yaml")), daemon=True)
+    lookup.start()
+    lookup.join(timeout=30)
+    assert found == [[]]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")

@@ -36,6 +36,14 @@ def _real(path: Path | str) -> Path:
     return Path(os.path.realpath(path))
 
 
+def _given_root(paths: list[Path]) -> str:
+    """What ``scan_root`` gives, without resolving symbolic links."""
+    absolute = [os.path.abspath(p) for p in paths]
+    if len(absolute) == 1:
+        return absolute[0] if os.path.isdir(absolute[0]) else os.path.dirname(absolute[0])
+    return os.path.commonpath(absolute)
+
+
 def _kind(name: str) -> str:
     if name.endswith((".tf.json", ".tfvars.json")):
         return "terraform"
@@ -54,12 +62,14 @@ class _Walk:
     """One discovery. Paths are plain strings spelt as ``pathlib`` would spell them (no ``./``, no trailing
     ``/``): on a monorepo, building a ``Path`` per directory entry cost more than the walk itself."""
 
-    def __init__(self, root: Path, follow_outside_links: bool, exclude: tuple[str, ...]) -> None:
-        self.root = str(root)
-        self.root_prefix = self.root.rstrip("/") + "/"
-        real_root = str(_real(root))
-        self.real_root_prefix = real_root.rstrip("/") + "/"
-        self.real_root = real_root
+    def __init__(self, root: Path, given_root: str, follow_outside_links: bool, exclude: tuple[str, ...]) -> None:
+        self.root_prefix = str(root).rstrip("/") + "/"
+        # The root as the paths spell it, when it differs from the resolved one (a path through a symbolic
+        # link, such as a /tmp linked elsewhere): files under it are named relative to the root too.
+        self.given_root_prefix = given_root.rstrip("/") + "/" if os.path.realpath(given_root) == str(root) \
+            else self.root_prefix
+        self.real_root = str(_real(root))
+        self.real_root_prefix = self.real_root.rstrip("/") + "/"
         self.follow_outside_links = follow_outside_links
         self.exclude = exclude
         self.files: list[SourceFile] = []
@@ -69,7 +79,11 @@ class _Walk:
 
     def display(self, path: str) -> str:
         """Relative to the scan root when the path lies under it as written, else the path itself."""
-        return path[len(self.root_prefix):] if path.startswith(self.root_prefix) else path
+        if path.startswith(self.root_prefix):
+            return path[len(self.root_prefix):]
+        if path.startswith(self.given_root_prefix):
+            return path[len(self.given_root_prefix):]
+        return path
 
     def in_helm_templates(self, folder: str) -> bool:
         """Whether files of ``folder`` lie under a chart's ``templates/`` folder (memoised per folder; like
@@ -138,7 +152,7 @@ class _Walk:
 def discover(paths: list[Path], root: Path, follow_outside_links: bool = False,
              exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     """Files to scan, in a stable order, and what was skipped on purpose (with why)."""
-    walk = _Walk(root, follow_outside_links, exclude)
+    walk = _Walk(root, _given_root(paths) if paths else str(root), follow_outside_links, exclude)
     for start in paths:
         if start.is_file() or (start.is_symlink() and not start.is_dir()):
             walk.consider(str(start), explicit=True, is_link=start.is_symlink())

@@ -14,10 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Hashable, Iterator
 
-from servegate.model.graph import Hop, ResourceGraph, _int, pod_key
+from servegate.model.graph import Hop, ResourceGraph, pod_key
 from servegate.model.images import image_repository
 from servegate.model.k8s import K8sObject
 from servegate.model.rbac import RbacGrant, dangerous_powers, describe_rule, rule_allows
+from servegate.model.routes import as_int
 from servegate.model.workloads import PodSpec
 
 if TYPE_CHECKING:
@@ -197,16 +198,16 @@ def _kserve_pairs(graph: ResourceGraph) -> Iterator[CanaryPair]:
     for service in graph.inventory.of_kind("InferenceService"):
         by_name[(graph.namespace(service), service.name)].append(service)
     for revisions in by_name.values():
-        canaries = [s for s in revisions if _int(s.get("spec", "predictor", "canaryTrafficPercent")) is not None]
+        canaries = [s for s in revisions if as_int(s.get("spec", "predictor", "canaryTrafficPercent")) is not None]
         stables = [s for s in revisions if s not in canaries]
         for canary in canaries:
-            for stable in stables:
+            for stable in (s for s in stables if graph.linked(s, canary)):
                 stable_pods = [p for p in graph.pods_of(stable) if p.role == "predictor"]
                 canary_pods = [p for p in graph.pods_of(canary) if p.role == "predictor"]
                 if stable_pods and canary_pods:
                     percent = canary.get("spec", "predictor", "canaryTrafficPercent")
-                    yield CanaryPair(_pods_side(graph, stable_pods, f"{stable.ref} ({stable.file})"),
-                                     _pods_side(graph, canary_pods, f"{canary.ref} ({canary.file})"),
+                    yield CanaryPair(_pods_side(graph, stable_pods, f"revision in {stable.file}"),
+                                     _pods_side(graph, canary_pods, f"revision in {canary.file}"),
                                      f"{canary.ref} in {canary.file} takes {percent}% of the traffic of the "
                                      f"revision in {stable.file} (canaryTrafficPercent)",
                                      Hop(canary, canary.at("spec", "predictor", "canaryTrafficPercent"),
@@ -223,7 +224,7 @@ def _seldon_pairs(graph: ResourceGraph) -> Iterator[CanaryPair]:
         live = [(i, p) for i, p in predictors if not p.get("shadow")]
         if not live:
             continue
-        stable_index, stable = max(live, key=lambda item: _int(item[1].get("traffic")) or 0)
+        stable_index, stable = max(live, key=lambda item: as_int(item[1].get("traffic")) or 0)
         for i, predictor in predictors:
             if i == stable_index or not pods[i] or not pods[stable_index]:
                 continue
@@ -277,7 +278,7 @@ def _version_label_pairs(graph: ResourceGraph) -> Iterator[CanaryPair]:
         ranked = sorted(pods, key=lambda p: _canary_rank(graph, p))
         stable = ranked[0]
         for canary in ranked[1:]:
-            if _version(graph, canary) == _version(graph, stable):
+            if _version(graph, canary) == _version(graph, stable) or not graph.linked(stable.obj, canary.obj):
                 continue
             yield CanaryPair(_pods_side(graph, [stable], _version(graph, stable)),
                              _pods_side(graph, [canary], _version(graph, canary)),
@@ -294,7 +295,7 @@ def _version(graph: ResourceGraph, pod: PodSpec) -> str:
 def _canary_rank(graph: ResourceGraph, pod: PodSpec) -> tuple:
     """Stable first: not named or labelled canary, more replicas, older version."""
     words = " ".join([pod.obj.name, *map(str, graph.labels(pod).values())])
-    replicas = _int(pod.obj.get("spec", "replicas"))
+    replicas = as_int(pod.obj.get("spec", "replicas"))
     return (bool(CANARY_WORDS.search(words)), -(replicas if replicas is not None else 1),
             _version_key(_version(graph, pod)))
 
@@ -370,8 +371,8 @@ def _pod_privileges(graph: ResourceGraph, pod: PodSpec) -> list[Privilege]:
                 out.append(Privilege("capability", (field,), text.format(container.name), pod.obj,
                                      container.at("securityContext", field), dangerous=field == "privileged"))
         for index, port in enumerate(container.get("ports") or ()):
-            if isinstance(port, dict) and _int(port.get("hostPort")) not in (None, 0):
-                out.append(Privilege("host", ("hostPort", _int(port.get("hostPort"))),
+            if isinstance(port, dict) and as_int(port.get("hostPort")) not in (None, 0):
+                out.append(Privilege("host", ("hostPort", as_int(port.get("hostPort"))),
                                      f"publishes host port {port.get('hostPort')}", pod.obj,
                                      container.at("ports", index, "hostPort"), dangerous=True))
         if container.image and not container.init:
@@ -412,14 +413,15 @@ def _other_models_on(graph: ResourceGraph, use: Any, pod: PodSpec) -> str:
     """Another model whose server mounts the same volume (its claim, host path or share), if any."""
     mine = model_name(pod, graph)
     users = graph.memo(("volume-users",), lambda: _volume_users(graph))
-    return next((name for name in users.get(use.source, ()) if name != mine), "")
+    return next((model_name(other, graph) for other in users.get(use.source, ())
+                 if model_name(other, graph) != mine and graph.linked(pod.obj, other.obj)), "")
 
 
-def _volume_users(graph: ResourceGraph) -> dict[tuple, list[str]]:
-    users: dict[tuple, list[str]] = defaultdict(list)
+def _volume_users(graph: ResourceGraph) -> dict[tuple, list[PodSpec]]:
+    users: dict[tuple, list[PodSpec]] = defaultdict(list)
     for pod in graph.serving_pods():
         for use in graph.volumes(pod):
-            users[use.source].append(model_name(pod, graph))
+            users[use.source].append(pod)
     return users
 
 

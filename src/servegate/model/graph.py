@@ -21,9 +21,15 @@ from servegate.model.cloud import (
     CloudIndex, IdentityLink, Permission, Store, StoreAccess, annotation_identities, parse_storage_uri,
 )
 from servegate.model.k8s import Inventory, K8sObject
-from servegate.model.network import external_exposure, selects
+from servegate.model.network import selects
 from servegate.model.rbac import Named, RbacGrant, RbacIndex
+from servegate.model.routes import (
+    ROUTE_KINDS, Route, as_int, as_list, parse_routes, service_exposure, service_of_host,
+)
 from servegate.model.servers import container_ports
+from servegate.model.workload_facts import (
+    ModelLocation, SecretUse, VolumeUse, locations_of, pod_key, secrets_of, volumes_of,
+)
 from servegate.model.workloads import Container, PodSpec, pod_specs
 from servegate.sources.located import Path, get_path
 
@@ -32,21 +38,11 @@ if TYPE_CHECKING:
     from servegate.model.terraform.inventory import TfInventory
 
 ISTIO_ROOT_NAMESPACE = "istio-system"
-ROUTE_KINDS = ("Ingress", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "VirtualService")
 ISTIO_POLICY_KINDS = ("PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication")
 TEMPLATE_ONLY_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime"})  # templates of other pods
-INGRESS_AUTH_ANNOTATIONS = ("nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/auth-type",
-                            "nginx.ingress.kubernetes.io/auth-signin",
-                            "nginx.ingress.kubernetes.io/auth-tls-verify-client")
-SOURCE_RANGE_ANNOTATIONS = ("nginx.ingress.kubernetes.io/whitelist-source-range",
-                            "nginx.ingress.kubernetes.io/allowlist-source-range")
-LB_SOURCE_RANGES = "service.beta.kubernetes.io/load-balancer-source-ranges"
 INGRESS_GATEWAY_LABELS = {"app": "istio-ingressgateway", "istio": "ingressgateway"}  # what Istio's gateway pods carry
 AUTH_PROXY_IMAGE = re.compile(r"oauth2-proxy|kube-rbac-proxy|pomerium|authservice|keycloak-gatekeeper|"
                               r"louketo|envoy-auth|ext-authz", re.IGNORECASE)
-READ_ONLY_SOURCES = ("configMap", "secret", "downwardAPI", "projected", "serviceAccountToken")
-_URI_IN_TEXT = re.compile(r"(?:s3a?|gs|gcs|abfss?|wasbs?)://[^\s\"',;)]+|https://[a-z0-9]+\.blob\.core\.windows\.net/"
-                          r"[^\s\"',;)]+|https://storage\.googleapis\.com/[^\s\"',;)]+")
 
 
 class EdgeKind(str, enum.Enum):
@@ -81,41 +77,6 @@ class Hop:
     obj: Any  # Located
     path: Path
     text: str
-
-
-@dataclass(frozen=True)
-class Route:
-    """One backend of an Ingress, Gateway API route or VirtualService."""
-
-    obj: K8sObject
-    path: Path  # the backend (destination) entry
-    match_path: Path  # the path match that selects it, or the rule
-    service: str
-    namespace: str
-    port: Any  # number, name or None
-    url_path: str | None  # None: every path (a default backend)
-    path_type: str
-    hosts: tuple[str, ...]
-    gateways: tuple[K8sObject, ...]  # Istio or Gateway API Gateways it is bound to, when in the scan
-    external: bool  # bound to an ingress (controller, gateway), not mesh-internal
-    weight: int | None = None
-    subset: str | None = None
-
-    @property
-    def authenticated(self) -> str | None:
-        if self.obj.kind != "Ingress":
-            return None
-        found = [k for k in INGRESS_AUTH_ANNOTATIONS if k in self.obj.annotations]
-        return f"annotation {found[0]} on {self.obj.ref}" if found else None
-
-    @property
-    def source_restricted(self) -> str | None:
-        found = [k for k in SOURCE_RANGE_ANNOTATIONS if k in self.obj.annotations] if self.obj.kind == "Ingress" else []
-        return f"annotation {found[0]} on {self.obj.ref}" if found else None
-
-    @property
-    def shown_path(self) -> str:
-        return self.url_path if self.url_path is not None else "every path (default backend)"
 
 
 @dataclass(frozen=True)
@@ -165,64 +126,6 @@ class NetworkCoverage:
     default_deny_egress: K8sObject | None
 
 
-@dataclass(frozen=True)
-class VolumeUse:
-    pod: PodSpec
-    index: int
-    volume: dict
-    kind: str  # the volume source key: persistentVolumeClaim, hostPath, emptyDir, nfs, csi, ...
-    source: tuple  # what two pods share when they mount "the same" volume
-    claim: K8sObject | Named | None
-    mounts: tuple[tuple[Container, int, dict], ...]
-    writable: bool
-
-    @property
-    def path(self) -> Path:
-        return self.pod.at("volumes", self.index)
-
-    @property
-    def label(self) -> str:
-        if self.kind == "persistentVolumeClaim":
-            return f"PVC {self.source[1]}/{self.source[2]}"
-        if self.kind == "hostPath":
-            return f"host path {self.source[2]}"
-        return f"{self.kind} volume `{self.volume.get('name')}`"
-
-
-@dataclass(frozen=True)
-class SecretUse:
-    name: str
-    how: str
-    obj: Any  # Located: where the reference is written
-    path: Path
-    secret: K8sObject | Named
-
-
-@dataclass(frozen=True)
-class ModelLocation:
-    """Where a workload (or a SageMaker model) loads a model from object storage."""
-
-    uri: str
-    store: Store
-    key: str  # the object key or prefix inside the store (Azure: container/path)
-    obj: Any  # Located: where the URI is written
-    path: Path
-    user: Any  # the workload object or TfResource that loads it
-    pod: PodSpec | None = None
-
-    @property
-    def own_prefix(self) -> str:
-        """The part of the store the model owns: its top-level folder (``fraud/`` of ``fraud/v3/m.tar.gz``;
-        for Azure, the folder inside the container); a model at the top owns the whole store ("")."""
-        depth = 2 if self.store.provider == "azure-blob" else 1
-        parts = self.key.split("/")
-        return "/".join(parts[:depth]) + "/" if len(parts) > depth else ""
-
-
-def pod_key(pod: PodSpec) -> tuple[int, Path]:
-    return id(pod.obj), pod.path
-
-
 def pod_labels(pod: PodSpec) -> dict:
     """The labels a pod will carry: its template's, plus those the ML operators add to the pods they create."""
     labels: dict = {}
@@ -246,19 +149,6 @@ def pod_labels(pod: PodSpec) -> dict:
     return labels
 
 
-def service_exposure(service: K8sObject) -> str | None:
-    """How a Service is reachable from outside the cluster; a LoadBalancer narrowed to private source
-    ranges is not."""
-    exposure = external_exposure(service)
-    ranges = service.get("spec", "loadBalancerSourceRanges")
-    if not isinstance(ranges, list) or not ranges:
-        annotated = service.annotations.get(LB_SOURCE_RANGES)
-        ranges = [r.strip() for r in str(annotated).split(",") if r.strip()] if annotated else []
-    if exposure == "type LoadBalancer" and ranges and not any(str(r).strip().endswith("/0") for r in ranges):
-        return None
-    return exposure
-
-
 def requires_principal(policy: K8sObject) -> bool:
     """Does an Istio AuthorizationPolicy make callers present an identity (a JWT principal, a CUSTOM provider)?"""
     action = policy.get("spec", "action") or "ALLOW"
@@ -280,20 +170,6 @@ def requires_principal(policy: K8sObject) -> bool:
         return any(str(w.get("key", "")).startswith("request.auth.") for w in conditions)
 
     return all(demands(r) for r in rules)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
 
 
 class ResourceGraph:
@@ -405,7 +281,7 @@ class ResourceGraph:
                 self._edge(EdgeKind.EXPOSES, OUTSIDE, service, service, service.at("spec", field), exposure)
             for pod in pods:
                 self._edge(EdgeKind.SELECTS, service, pod, service, service.at("spec", "selector"))
-                for index, port in enumerate(_list(service.get("spec", "ports"))):
+                for index, port in enumerate(as_list(service.get("spec", "ports"))):
                     if not isinstance(port, dict):
                         continue
                     for container, number in self._target(pod, port.get("targetPort", port.get("port"))):
@@ -418,7 +294,7 @@ class ResourceGraph:
     @staticmethod
     def _target(pod: PodSpec, target: Any) -> Iterator[tuple[Container | None, int | None]]:
         """The containers a Service targetPort (number or port name) reaches in a pod."""
-        number = _int(target)
+        number = as_int(target)
         found = False
         for container in pod.main_containers:
             ports = container_ports(container)
@@ -445,7 +321,7 @@ class ResourceGraph:
     def _link_routes(self) -> None:
         for kind in ROUTE_KINDS:
             for obj in self.inventory.of_kind(kind):
-                for route in self._parse_routes(obj):
+                for route in parse_routes(obj, self.namespace(obj), self._gateway):
                     self.routes.append(route)
                     self._routes_by_service[(route.namespace, route.service)].append(route)
                     service = self.inventory.find("Service", route.namespace, route.service)
@@ -462,99 +338,6 @@ class ResourceGraph:
                 if (id(gateway), id(route.obj)) not in seen:
                     seen.add((id(gateway), id(route.obj)))
                     self._edge(EdgeKind.ROUTES_TO, gateway, route.obj, route.obj, route.obj.at("spec"))
-
-    def _parse_routes(self, obj: K8sObject) -> Iterator[Route]:
-        namespace = self.namespace(obj)
-        if obj.kind == "Ingress":
-            yield from self._ingress_routes(obj, namespace)
-        elif obj.kind == "VirtualService":
-            yield from self._virtual_service_routes(obj, namespace)
-        else:
-            yield from self._gateway_api_routes(obj, namespace)
-
-    def _ingress_routes(self, obj: K8sObject, namespace: str) -> Iterator[Route]:
-        hosts = tuple(str(r.get("host")) for r in _list(obj.get("spec", "rules")) if isinstance(r, dict) and r.get("host"))
-        for key in ("defaultBackend", "backend"):
-            backend = _ingress_backend(obj.get("spec", key))
-            if backend is not None:
-                yield Route(obj, obj.at("spec", key), obj.at("spec", key), backend[0], namespace, backend[1], None,
-                            "Prefix", hosts, (), True)
-        for i, rule in enumerate(_list(obj.get("spec", "rules"))):
-            paths = get_path(rule, ("http", "paths")) if isinstance(rule, dict) else None
-            for j, item in enumerate(_list(paths)):
-                backend = _ingress_backend(item.get("backend")) if isinstance(item, dict) else None
-                if backend is None:
-                    continue
-                where = obj.at("spec", "rules", i, "http", "paths", j)
-                host = (str(rule.get("host")),) if rule.get("host") else hosts
-                yield Route(obj, where + ("backend",), where + ("path",), backend[0], namespace, backend[1],
-                            str(item.get("path") or "/"), str(item.get("pathType") or "ImplementationSpecific"),
-                            host, (), True)
-
-    def _gateway_api_routes(self, obj: K8sObject, namespace: str) -> Iterator[Route]:
-        gateways: list[K8sObject] = []
-        external = False
-        for parent in _list(obj.get("spec", "parentRefs")):
-            if not isinstance(parent, dict):
-                continue
-            if parent.get("kind", "Gateway") == "Gateway":
-                external = True
-                reference = f"{parent.get('namespace') or namespace}/{parent.get('name')}"
-                gateway = self._gateway(namespace, reference, "gateway.networking.k8s.io")
-                if gateway is not None:
-                    gateways.append(gateway)
-        hosts = tuple(str(h) for h in _list(obj.get("spec", "hostnames")))
-        for i, rule in enumerate(_list(obj.get("spec", "rules"))):
-            if not isinstance(rule, dict):
-                continue
-            matches = [m for m in _list(rule.get("matches")) if isinstance(m, dict)] or [None]
-            for j, match in enumerate(matches):
-                path = match.get("path") if isinstance(match, dict) else None
-                value = str(path.get("value", "/")) if isinstance(path, dict) else "/"
-                path_type = str(path.get("type", "PathPrefix")) if isinstance(path, dict) else "PathPrefix"
-                where = obj.at("spec", "rules", i, "matches", j, "path") if match is not None \
-                    else obj.at("spec", "rules", i)
-                for k, ref in enumerate(_list(rule.get("backendRefs"))):
-                    if isinstance(ref, dict) and ref.get("kind", "Service") == "Service" and ref.get("name"):
-                        yield Route(obj, obj.at("spec", "rules", i, "backendRefs", k), where, str(ref["name"]),
-                                    str(ref.get("namespace") or namespace), ref.get("port"),
-                                    value if obj.kind in ("HTTPRoute", "GRPCRoute") else None,
-                                    "Prefix" if path_type == "PathPrefix" else path_type, hosts, tuple(gateways),
-                                    external, _int(ref.get("weight")))
-
-    def _virtual_service_routes(self, obj: K8sObject, namespace: str) -> Iterator[Route]:
-        gateway_refs = obj.get("spec", "gateways")
-        gateway_refs = [str(g) for g in gateway_refs] if isinstance(gateway_refs, list) else ["mesh"]
-        external = any(g != "mesh" for g in gateway_refs)
-        gateways = tuple(g for g in (self._gateway(namespace, ref, "networking.istio.io")
-                                     for ref in gateway_refs if ref != "mesh") if g is not None)
-        hosts = tuple(str(h) for h in _list(obj.get("spec", "hosts")))
-        for section in ("http", "tcp", "tls"):
-            for i, entry in enumerate(_list(obj.get("spec", section))):
-                if not isinstance(entry, dict):
-                    continue
-                matches = [m for m in _list(entry.get("match")) if isinstance(m, dict)] or [None]
-                for j, match in enumerate(matches):
-                    uri = match.get("uri") if isinstance(match, dict) else None
-                    if isinstance(uri, dict) and uri:
-                        kind, value = next(iter(uri.items()))
-                        path_type = {"prefix": "Prefix", "exact": "Exact"}.get(str(kind), "ImplementationSpecific")
-                        where = obj.at("spec", section, i, "match", j, "uri")
-                    else:
-                        value, path_type = "/", "Prefix"
-                        where = obj.at("spec", section, i, "match", j) if match is not None \
-                            else obj.at("spec", section, i)
-                    for k, destination in enumerate(_list(entry.get("route"))):
-                        host = get_path(destination, ("destination", "host")) if isinstance(destination, dict) \
-                            else None
-                        service = service_of_host(host, namespace)
-                        if service is None:
-                            continue
-                        port = get_path(destination, ("destination", "port", "number"))
-                        yield Route(obj, obj.at("spec", section, i, "route", k), where, service[0], service[1], port,
-                                    str(value) if section == "http" else None, path_type, hosts, gateways, external,
-                                    _int(destination.get("weight")),
-                                    str(get_path(destination, ("destination", "subset")) or "") or None)
 
     def pods_of(self, obj: K8sObject) -> list[PodSpec]:
         """The pod templates of one object, as the graph holds them."""
@@ -609,7 +392,7 @@ class ResourceGraph:
                             authenticated=proxy or pod_auth)
             for route in self.routes_to(service):
                 if route.port is not None and route.port not in (entry.port.get("port"), entry.port.get("name")) \
-                        and _int(route.port) != _int(entry.port.get("port")):
+                        and as_int(route.port) != as_int(entry.port.get("port")):
                     continue
                 if route.subset is not None and not self.in_subset(service, route.subset, pod):
                     continue
@@ -621,11 +404,11 @@ class ResourceGraph:
                 yield Reach("internet" if route.external else "cluster", hops, entry.container, entry.number, route,
                             service, auth)
         for container in pod.main_containers:
-            for index, port in enumerate(_list(container.get("ports"))):
-                if isinstance(port, dict) and _int(port.get("hostPort")) not in (None, 0):
+            for index, port in enumerate(as_list(container.get("ports"))):
+                if isinstance(port, dict) and as_int(port.get("hostPort")) not in (None, 0):
                     yield Reach("node", (Hop(pod.obj, container.at("ports", index, "hostPort"),
                                              f"host port {port['hostPort']} of {container.display}"),),
-                                container, _int(port.get("containerPort")))
+                                container, as_int(port.get("containerPort")))
         if pod.get("hostNetwork") is True:
             yield Reach("node", (Hop(pod.obj, pod.at("hostNetwork"), f"hostNetwork of {pod.display}"),), None, None)
         published = _published_by_operator(pod)
@@ -640,9 +423,9 @@ class ResourceGraph:
         container = entry.container
         if container is None:
             return Hop(entry.service, entry.path, f"port {entry.number}")
-        declared = _list(container.get("ports"))
+        declared = as_list(container.get("ports"))
         index = next((i for i, p in enumerate(declared) if isinstance(p, dict)
-                      and _int(p.get("containerPort")) == entry.number), None)
+                      and as_int(p.get("containerPort")) == entry.number), None)
         path = container.at("ports", index) if index is not None else container.path
         return Hop(container.obj, path, f"{container.display} port {entry.number}")
 
@@ -679,15 +462,15 @@ class ResourceGraph:
                                                              selector.get("matchExpressions")))
             if "Ingress" in types:
                 ingress.append(policy)
-                if everyone and not _list(policy.get("spec", "ingress")):
+                if everyone and not as_list(policy.get("spec", "ingress")):
                     deny_in = deny_in or policy
             if "Egress" in types:
                 egress.append(policy)
-                if everyone and not _list(policy.get("spec", "egress")):
+                if everyone and not as_list(policy.get("spec", "egress")):
                     deny_out = deny_out or policy
         ingress_open = not ingress or any(_opens(rule, "from") for p in ingress for rule in
-                                          _list(p.get("spec", "ingress")))
-        egress_open = not egress or any(_opens(rule, "to") for p in egress for rule in _list(p.get("spec", "egress")))
+                                          as_list(p.get("spec", "ingress")))
+        egress_open = not egress or any(_opens(rule, "to") for p in egress for rule in as_list(p.get("spec", "egress")))
         return NetworkCoverage(tuple(ingress), tuple(egress), ingress_open, egress_open, deny_in, deny_out)
 
     def istio_policies(self, pod: PodSpec, kind: str) -> list[K8sObject]:
@@ -732,7 +515,7 @@ class ResourceGraph:
     def subset_labels(self, service: K8sObject, subset: str) -> dict | None:
         """The labels a DestinationRule subset of the Service adds to its selector (None: no such subset)."""
         for rule in self.destination_rules(service):
-            for entry in _list(rule.get("spec", "subsets")):
+            for entry in as_list(rule.get("spec", "subsets")):
                 if isinstance(entry, dict) and entry.get("name") == subset and isinstance(entry.get("labels"), dict):
                     return {str(k): str(v) for k, v in entry["labels"].items()}
         return None
@@ -830,11 +613,12 @@ class ResourceGraph:
 
     def bindings(self, pod: PodSpec) -> list[K8sObject]:
         """RoleBindings and ClusterRoleBindings that name the pod's account (as a ServiceAccount, a user or
-        through a service-account group), whether or not the scan holds the role they grant."""
+        through its namespace's service-account group), whether or not the scan holds the role they grant.
+        Bindings for every authenticated identity say nothing about this account, so they are left out."""
         account = self.account(pod)
         namespace = account.namespace if isinstance(account, Named) else self.namespace(account)
         found = []
-        for binding, subject_path in self.rbac.bindings_of(namespace, account.name):
+        for binding, subject_path in self.rbac.bindings_of(namespace, account.name, everyone=False):
             if self._binding_linked(binding, subject_path, pod) and binding not in found:
                 found.append(binding)
         return found
@@ -892,116 +676,23 @@ class ResourceGraph:
         pod = self.canonical(pod)
         key = ("volumes", pod_key(pod))
         if key not in self._memo:
-            self._memo[key] = list(self._volumes(pod))
+            self._memo[key] = list(volumes_of(pod, self.namespace(pod.obj), self.inventory))
         return self._memo[key]
-
-    def _volumes(self, pod: PodSpec) -> Iterator[VolumeUse]:
-        namespace = self.namespace(pod.obj)
-        for index, volume in pod.volumes:
-            kind = next((k for k in volume if k != "name"), "")
-            name = str(volume.get("name"))
-            mounts = tuple((c, i, m) for c in pod.containers for i, m in c.mounts() if m.get("name") == name)
-            source_spec = volume.get(kind) if isinstance(volume.get(kind), dict) else {}
-            claim: K8sObject | Named | None = None
-            if kind == "persistentVolumeClaim":
-                claim_name = str(source_spec.get("claimName"))
-                source: tuple = (kind, namespace, claim_name)
-                claim = self.inventory.find("PersistentVolumeClaim", namespace, claim_name) or \
-                    Named("PersistentVolumeClaim", namespace, claim_name)
-            elif kind == "hostPath":
-                source = (kind, "", str(source_spec.get("path") or "").rstrip("/") or "/")
-            elif kind == "nfs":
-                source = (kind, str(source_spec.get("server")), str(source_spec.get("path")))
-            elif kind == "csi":
-                attributes = source_spec.get("volumeAttributes") if isinstance(source_spec.get("volumeAttributes"),
-                                                                               dict) else {}
-                source = (kind, str(source_spec.get("driver")), str(sorted(attributes.items())))
-            else:
-                source = (kind, str(pod_key(pod)), name)  # private to the pod
-            writable = kind not in READ_ONLY_SOURCES and source_spec.get("readOnly") is not True and \
-                any(m.get("readOnly") is not True for _, _, m in mounts)
-            yield VolumeUse(pod, index, volume, kind, source, claim, mounts, writable)
 
     def secrets(self, pod: PodSpec) -> list[SecretUse]:
         pod = self.canonical(pod)
         key = ("secrets", pod_key(pod))
         if key not in self._memo:
-            self._memo[key] = list(self._secrets(pod))
+            self._memo[key] = list(secrets_of(pod, self.namespace(pod.obj), self.inventory, self.account(pod)))
         return self._memo[key]
-
-    def _secret(self, namespace: str, name: str) -> K8sObject | Named:
-        return self.inventory.find("Secret", namespace, name) or Named("Secret", namespace, name)
-
-    def _secrets(self, pod: PodSpec) -> Iterator[SecretUse]:
-        namespace = self.namespace(pod.obj)
-        for container in pod.containers:
-            for index, entry in enumerate(_list(container.get("env"))):
-                ref = get_path(entry, ("valueFrom", "secretKeyRef")) if isinstance(entry, dict) else None
-                if isinstance(ref, dict) and ref.get("name"):
-                    yield SecretUse(str(ref["name"]), f"env {entry.get('name')} of {container.display}", pod.obj,
-                                    container.at("env", index), self._secret(namespace, str(ref["name"])))
-            for index, entry in enumerate(_list(container.get("envFrom"))):
-                ref = entry.get("secretRef") if isinstance(entry, dict) else None
-                if isinstance(ref, dict) and ref.get("name"):
-                    yield SecretUse(str(ref["name"]), f"envFrom of {container.display}", pod.obj,
-                                    container.at("envFrom", index), self._secret(namespace, str(ref["name"])))
-        for index, volume in pod.volumes:
-            names = []
-            if isinstance(volume.get("secret"), dict):
-                names.append(volume["secret"].get("secretName"))
-            for source in _list(get_path(volume, ("projected", "sources"))):
-                if isinstance(source, dict) and isinstance(source.get("secret"), dict):
-                    names.append(source["secret"].get("name"))
-            for name in names:
-                if name:
-                    yield SecretUse(str(name), f"volume `{volume.get('name')}`", pod.obj, pod.at("volumes", index),
-                                    self._secret(namespace, str(name)))
-        account = self.account(pod)
-        if isinstance(account, K8sObject):
-            for index, entry in enumerate(_list(account.get("secrets"))):
-                if isinstance(entry, dict) and entry.get("name"):
-                    yield SecretUse(str(entry["name"]), f"listed by {account.ref}", account,
-                                    account.at("secrets", index), self._secret(namespace, str(entry["name"])))
 
     def locations(self, pod: PodSpec) -> list[ModelLocation]:
         """Where the pod loads models from object storage."""
         pod = self.canonical(pod)
         key = ("locations", pod_key(pod))
         if key not in self._memo:
-            self._memo[key] = self._find_locations(pod)
+            self._memo[key] = locations_of(pod, self.location_of)
         return self._memo[key]
-
-    def _find_locations(self, pod: PodSpec) -> list[ModelLocation]:
-        found: list[ModelLocation] = []
-        obj = pod.obj
-
-        def add(uri: Any, owner: Any, path: Path) -> None:
-            location = self.location_of(uri, owner, path, obj, pod)
-            if location is not None and not any(f.uri == location.uri for f in found):
-                found.append(location)
-
-        for container in pod.containers:
-            if container.default_name == "kserve-container":
-                add(container.get("storageUri"), obj, container.at("storageUri"))
-            for var in container.env.values():
-                if var.value and var.doc is obj.doc:
-                    add(var.value, obj, var.path)
-            for word in container.argv.words:
-                for match in _URI_IN_TEXT.finditer(word.text):
-                    add(match.group(0), obj, word.path)
-        if obj.kind == "InferenceService":
-            add(get_path(obj.doc, pod.group_path + ("storageUri",)), obj, pod.group_path + ("storageUri",))
-        elif obj.kind == "LLMInferenceService":
-            add(obj.get("spec", "model", "uri"), obj, obj.at("spec", "model", "uri"))
-        elif obj.kind == "SeldonDeployment":
-            for node, path in _seldon_nodes(get_path(obj.doc, pod.group_path + ("graph",)), pod.group_path + ("graph",)):
-                add(node.get("modelUri"), obj, path + ("modelUri",))
-        elif obj.kind == "RayService":
-            config = obj.get("spec", "serveConfigV2")
-            if isinstance(config, str):
-                for match in _URI_IN_TEXT.finditer(config):
-                    add(match.group(0), obj, obj.at("spec", "serveConfigV2"))
-        return found
 
     def location_of(self, uri: Any, owner: Any, path: Path, user: Any, pod: PodSpec | None = None
                     ) -> ModelLocation | None:
@@ -1041,14 +732,14 @@ class ResourceGraph:
     def sagemaker_locations(self, model: TfResource) -> list[ModelLocation]:
         found = []
         for key in ("primary_container", "container"):
-            for i, container in enumerate(_list(model.values.get(key))):
+            for i, container in enumerate(as_list(model.values.get(key))):
                 if not isinstance(container, dict):
                     continue
                 location = self.location_of(container.get("model_data_url"), model, (key, i, "model_data_url"), model)
                 if location is not None:
                     found.append(location)
-                for j, source in enumerate(_list(container.get("model_data_source"))):
-                    for k, s3 in enumerate(_list(source.get("s3_data_source") if isinstance(source, dict) else None)):
+                for j, source in enumerate(as_list(container.get("model_data_source"))):
+                    for k, s3 in enumerate(as_list(source.get("s3_data_source") if isinstance(source, dict) else None)):
                         if isinstance(s3, dict):
                             location = self.location_of(s3.get("s3_uri"), model, (key, i, "model_data_source", j,
                                                                                "s3_data_source", k, "s3_uri"), model)
@@ -1059,7 +750,7 @@ class ResourceGraph:
     @staticmethod
     def variants(configuration: TfResource) -> Iterator[tuple[str, int, dict]]:
         for section in ("production_variants", "shadow_production_variants"):
-            for index, variant in enumerate(_list(configuration.values.get(section))):
+            for index, variant in enumerate(as_list(configuration.values.get(section))):
                 if isinstance(variant, dict):
                     yield section, index, variant
 
@@ -1128,17 +819,20 @@ OPERATOR_AUTH_ANNOTATIONS = ("security.opendatahub.io/enable-auth", "serving.kse
 
 
 def _published_by_operator(pod: PodSpec) -> str | None:
-    """KServe (serverless) and Knative publish their services through the cluster's ingress gateway unless
-    the object is labelled cluster-local."""
+    """KServe (serverless, or raw deployments labelled ``exposed``) and Knative publish their services through
+    the cluster's ingress unless the object is labelled cluster-local."""
     obj = pod.obj
     labels = obj.labels
     local = {str(labels.get(k, "")) for k in ("networking.kserve.io/visibility", "serving.knative.dev/visibility",
                                                "networking.knative.dev/visibility")}
     if "cluster-local" in local:
         return None
-    if obj.kind == "InferenceService" and pod.role in ("predictor", "transformer") and \
-            str(obj.annotations.get("serving.kserve.io/deploymentMode", "")) not in ("RawDeployment", "Standard"):
-        return f"{obj.ref} published by KServe's ingress gateway (not labelled cluster-local)"
+    if obj.kind == "InferenceService" and pod.role in ("predictor", "transformer"):
+        raw = str(obj.annotations.get("serving.kserve.io/deploymentMode", "")) in ("RawDeployment", "Standard")
+        if not raw:
+            return f"{obj.ref} published by KServe's ingress gateway (not labelled cluster-local)"
+        if str(labels.get("networking.kserve.io/visibility", "")) == "exposed":
+            return f"{obj.ref} published by the Ingress KServe creates for it (visibility: exposed)"
     if obj.kind == "Service" and obj.group == "serving.knative.dev":
         return f"{obj.ref} published by Knative's ingress gateway (not labelled cluster-local)"
     return None
@@ -1165,7 +859,7 @@ def _opens(rule: Any, key: str) -> bool:
     peers = rule.get(key)
     if not peers:
         return True
-    for peer in _list(peers):
+    for peer in as_list(peers):
         if not isinstance(peer, dict):
             continue
         cidr = get_path(peer, ("ipBlock", "cidr"))
@@ -1182,38 +876,6 @@ def _stringified(selector: dict) -> dict:
     if isinstance(match_labels, dict):
         return {**selector, "matchLabels": {str(k): str(v) for k, v in match_labels.items()}}
     return selector
-
-
-def _ingress_backend(backend: Any) -> tuple[str, Any] | None:
-    if not isinstance(backend, dict):
-        return None
-    service = backend.get("service")
-    if isinstance(service, dict) and service.get("name"):
-        port = service.get("port") if isinstance(service.get("port"), dict) else {}
-        return str(service["name"]), port.get("number", port.get("name"))
-    if backend.get("serviceName"):
-        return str(backend["serviceName"]), backend.get("servicePort")
-    return None
-
-
-def service_of_host(host: Any, namespace: str) -> tuple[str, str] | None:
-    """(service, namespace) of a mesh host: ``name``, ``name.ns``, ``name.ns.svc[.cluster.local]``."""
-    if not isinstance(host, str) or not host or "*" in host:
-        return None
-    parts = host.split(".")
-    if len(parts) == 1:
-        return parts[0], namespace
-    if len(parts) == 2 or (len(parts) >= 3 and parts[2] == "svc"):
-        return parts[0], parts[1]
-    return None
-
-
-def _seldon_nodes(node: Any, path: Path) -> Iterator[tuple[dict, Path]]:
-    if not isinstance(node, dict):
-        return
-    yield node, path
-    for index, child in enumerate(_list(node.get("children"))):
-        yield from _seldon_nodes(child, path + ("children", index))
 
 
 def link_layers(inventory: Inventory, terraform: TfInventory | None) -> None:

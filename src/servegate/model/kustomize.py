@@ -82,11 +82,11 @@ class KustomizeIndex:
         """The Kustomizations whose build includes ``file``, innermost (deepest folder) first."""
         if file not in self._reaching:
             found: dict[int, K8sObject] = {}
-            path = file
-            while path and path != ".":
+            path, parent = file, None
+            while path and path != "." and path != parent:  # an absolute name climbs to "/", its own parent
                 for k in self._included_by.get(path, ()):
                     found[id(k)] = k
-                path = posixpath.dirname(path)
+                path, parent = posixpath.dirname(path), path
             self._reaching[file] = sorted(found.values(), key=lambda k: -depth(k.file))
         return self._reaching[file]
 

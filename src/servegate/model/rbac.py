@@ -136,11 +136,12 @@ class RbacIndex:
             elif kind == "Group" and name.startswith("system:serviceaccounts:"):
                 self._by_namespace_group[name.split(":", 2)[2]].append(entry)
 
-    def bindings_of(self, namespace: str, account: str) -> list[tuple[K8sObject, Path]]:
-        """(binding, subject path) for every binding that names the account, its namespace's group or all."""
+    def bindings_of(self, namespace: str, account: str, everyone: bool = True) -> list[tuple[K8sObject, Path]]:
+        """(binding, subject path) for every binding that names the account or its namespace's group, and
+        (with ``everyone``) those naming every account or every authenticated identity."""
         namespace = namespace or "default"
         return self._by_account.get((namespace, account), []) + self._by_namespace_group.get(namespace, []) + \
-            self._all_accounts
+            (self._all_accounts if everyone else [])
 
     def grants_of(self, namespace: str, account: str) -> list[RbacGrant]:
         grants: list[RbacGrant] = []

@@ -23,11 +23,12 @@ from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
 from servegate.model.canary import canary_pairs, extra_privileges, model_name
-from servegate.model.cloud import ADMIN, READ, WRITE, StoreAccess
+from servegate.model.cloud import ADMIN, READ, WRITE, IdentityLink, StoreAccess
 from servegate.model.graph import Hop, ModelLocation, Reach, ResourceGraph, VolumeUse, pod_key
 from servegate.model.rbac import dangerous_powers, describe_rule
 from servegate.model.workloads import Container, PodSpec
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
+from servegate.sources.located import get_path
 
 rules = RuleSet("graph")
 
@@ -58,8 +59,6 @@ def _reach_related(reach: Reach | None) -> tuple[RelatedHit, ...]:
 
 def _ray_autoscaler(pod: PodSpec) -> bool:
     """A KubeRay head with the in-tree autoscaler creates and deletes its worker pods itself."""
-    from servegate.sources.located import get_path
-
     spec = get_path(pod.obj.doc, pod.group_path[:-1]) if pod.role == "head" else None
     return isinstance(spec, dict) and spec.get("enableInTreeAutoscaling") is True
 
@@ -376,7 +375,7 @@ def cross_model_volume(graph: ResourceGraph) -> Iterator[Hit]:
     for uses in users.values():
         for use in uses:
             mine = model_name(use.pod, graph)
-            others = [o for o in uses if model_name(o.pod, graph) != mine]
+            others = [o for o in uses if model_name(o.pod, graph) != mine and graph.linked(use.pod.obj, o.pod.obj)]
             if not others:
                 continue
             other = others[0]
@@ -411,9 +410,7 @@ def _interactive_identities(graph: ResourceGraph) -> Iterator[tuple[Any, Any, st
                 yield _link(identity, holder, path, "notebook service account"), holder, holder.address
 
 
-def _link(identity: Any, holder: Any, path: tuple, how: str) -> Any:
-    from servegate.model.cloud import IdentityLink
-
+def _link(identity: Any, holder: Any, path: tuple, how: str) -> IdentityLink:
     return IdentityLink(identity, holder, path, f"{how} of {holder.address}")
 
 
@@ -453,14 +450,18 @@ def interactive_writes_production(graph: ResourceGraph) -> Iterator[Hit]:
             target = hit_locations[0]
             user = target.pod.display if target.pod is not None else getattr(target.user, "address", target.user)
             yield Hit(permission.path, f"{permission.via.ref} lets {link.identity.ref} ({who}) write "
-                                       f"{access.target}, where {user} loads its production model {target.uri}",
+                                       f"{access.target}, where {user} loads models ({target.uri})",
                       obj=permission.via,
                       related=(RelatedHit(link.via, link.path, link.how),
                                RelatedHit(target.obj, target.path, f"{user} loads {target.uri}")))
-    served = {use.source: use for pod in graph.serving_pods() for use in graph.volumes(pod) if _shared(use)}
+    served: dict[tuple, list[VolumeUse]] = defaultdict(list)
+    for pod in graph.serving_pods():
+        for use in graph.volumes(pod):
+            if _shared(use):
+                served[use.source].append(use)
     for pod in graph.interactive_pods():
         for use in graph.volumes(pod):
-            target = served.get(use.source)
+            target = next((t for t in served.get(use.source, ()) if graph.linked(pod.obj, t.pod.obj)), None)
             if target is not None and use.writable and _shared(use):
                 mount = next((m for m in use.mounts if m[2].get("readOnly") is not True), None)
                 path = mount[0].at("volumeMounts", mount[1]) if mount is not None else use.path
@@ -472,28 +473,28 @@ def interactive_writes_production(graph: ResourceGraph) -> Iterator[Hit]:
 # --- MLS-G-010 ----------------------------------------------------------------------------------------------
 
 def _dynamic_repository(c: Container) -> tuple[str, Any, str] | None:
-    """(repository, the word naming it, why the server reloads from it) for a server that loads whatever
-    appears in its model repository."""
+    """(repository, the word naming it, how the server loads from it, with ``{}`` for the repository) for a
+    server that loads whatever appears in its model repository."""
     argv = c.argv
     servers = c.servers
     if "triton" in servers:
         mode = argv.value("--model-control-mode")
         repository = argv.value("--model-repository", "--model-store")
         if mode and mode[0] in ("poll", "explicit") and repository:
-            why = "polls the repository and loads changed models" if mode[0] == "poll" else \
-                "loads models from it on request (model control mode explicit)"
+            why = "polls {} and loads every changed model" if mode[0] == "poll" else \
+                "loads any model of {} on request (--model-control-mode=explicit)"
             return repository[0], repository[1], why
     if "tfserving" in servers:
         base = argv.value("--model_base_path")
         poll = argv.value("--file_system_poll_wait_seconds")
         if base and (poll is None or poll[0] not in ("0", "-1")):
-            return base[0], base[1], "polls the base path and serves every new version it finds"
+            return base[0], base[1], "polls {} and serves every new version it finds"
     if "torchserve" in servers:
         store = argv.value("--model-store")
         if store and (argv.find("--enable-model-api") is not None or
                       str((c.env.get("TS_ENABLE_MODEL_API").value if c.env.get("TS_ENABLE_MODEL_API") else "")).lower()
                       == "true"):
-            return store[0], store[1], "registers archives from it through the model API (handlers are code)"
+            return store[0], store[1], "registers archives from {} through the model API (handlers are code)"
     return None
 
 
@@ -560,11 +561,11 @@ def writable_dynamic_repository(graph: ResourceGraph) -> Iterator[Hit]:
             else:
                 use = _volume_at(pod, c, repository)
                 for other in writers_by_source.get(use.source, ()) if use is not None else ():
-                    if other.pod.obj is not pod.obj:
+                    if other.pod.obj is not pod.obj and graph.linked(pod.obj, other.pod.obj):
                         writers.append(f"{other.pod.display} (writable {other.label})")
                         related.append(RelatedHit(other.pod.obj, other.path, f"{other.pod.display} mounts it writable"))
             if writers:
-                yield Hit(word.path, f"{c.display} {why} from {repository}, and {', '.join(writers[:3])} can write "
+                yield Hit(word.path, f"{c.display} {why.format(repository)}, and {', '.join(writers[:3])} can write "
                                      "there: writing a model is running code in the server",
                           obj=pod.obj, related=tuple(related[:4]), confidence=Confidence.HIGH)
 
