@@ -2,6 +2,8 @@
 
 Each run is a fresh interpreter with a different ``PYTHONHASHSEED``, so an order that leaks from a set or from
 string hashing, rather than from the sorted file list and the rules' declaration order, shows up as a diff.
+The first run evaluates the rules in one process, the second in three (``--jobs``): the report must not
+depend on how the work was shared.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 CORPUS_SAMPLE = ("madhuakula__kubernetes-goat", "bridgecrewio__terragoat", "Young-ook__terraform-aws-sagemaker")
 
 
-def _report(paths: list[Path], report_format: str, seed: int, output: Path) -> bytes:
+def _report(paths: list[Path], report_format: str, seed: int, output: Path, jobs: int) -> bytes:
     env = dict(os.environ, PYTHONHASHSEED=str(seed))
     done = subprocess.run([sys.executable, "-m", "servegate", "scan", *map(str, paths), "--format", report_format,
-                           "--output", str(output), "--no-fail-on-error"], capture_output=True, text=True,
+                           "--output", str(output), "--no-fail-on-error", "--jobs", str(jobs)],
+                          capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=600)
     assert done.returncode in (0, 1), done.stderr
     return output.read_bytes()
@@ -31,8 +34,8 @@ def _report(paths: list[Path], report_format: str, seed: int, output: Path) -> b
 
 def _assert_identical_across_runs(paths: list[Path], tmp_path: Path) -> None:
     for report_format in ("json", "sarif"):
-        first = _report(paths, report_format, 1, tmp_path / f"first.{report_format}")
-        second = _report(paths, report_format, 2, tmp_path / f"second.{report_format}")
+        first = _report(paths, report_format, 1, tmp_path / f"first.{report_format}", jobs=1)
+        second = _report(paths, report_format, 2, tmp_path / f"second.{report_format}", jobs=3)
         assert b'"rule' in first  # a report with findings, not an empty shell
         assert first == second, f"{report_format} differs between runs"
 

@@ -162,3 +162,15 @@ def test_one_failing_resource_is_reported_and_the_others_evaluated(monkeypatch):
     assert "aws_instance.worker[0]" in addresses
     assert [(e.file, e.message) for e in loaded.project.errors] == [
         ("main.tf", "internal error evaluating aws_sagemaker_notebook_instance.nb: RuntimeError: boom")]
+
+
+def test_provenance_lists_variables_in_name_order_whatever_the_hash_seed(tmp_path: Path):
+    # Read as a set, the references of `name` would come out in string-hash order, which changes run to run.
+    (tmp_path / "main.tf").write_text(
+        'variable "zone" {\n  default = "z"\n}\nvariable "app" {\n  default = "a"\n}\n'
+        'locals {\n  suffix = "${var.zone}-${var.app}"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = "${var.zone}-${local.suffix}-${var.app}"\n}\n')
+    loaded = load_terraform([(tmp_path / "main.tf", "main.tf", (tmp_path / "main.tf").read_text())],
+                            VariableInputs(), lambda p: p.read_text(), tmp_path.resolve())
+    bucket = next(r for r in loaded.project.resources() if r.address == "aws_s3_bucket.b")
+    assert [text for _, text in bucket.provenance(("bucket",))] == ["default of variable 'app'", "default of variable 'zone'"]

@@ -42,6 +42,9 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
                         help="refuse files larger than this (default: 20 MiB)")
     parser.add_argument("--follow-links", action="store_true", help="follow symbolic links leaving the scan root")
+    parser.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N",
+                        help="processes evaluating the rules (default: one per core on large scans; the report "
+                             "is the same whatever N)")
     _add_render_options(parser)
     _add_policy_options(parser)
 
@@ -89,6 +92,12 @@ def _policy_set(args: argparse.Namespace, config, select: list[str], ignore: lis
         raise UsageError(f"policy error: {exc}") from None
     atexit.register(policies.close)
     return policies  # its warnings (a v0 rewrite, an empty namespace) are in the report
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -271,6 +280,7 @@ def _options(args: argparse.Namespace):
         stdin=stdin,
         render=_render_options(args),
         policies=policies,
+        jobs=args.jobs,
     )
     return paths, options, config
 

@@ -13,18 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from servegate.discover import SourceFile, discover, scan_root
-from servegate.findings import Finding, InputError, Related, Severity, Skipped
+from servegate.evaluate import evaluate
+from servegate.findings import Finding, InputError, Severity, Skipped
 from servegate.fix.resolve import FixSources
 from servegate.model.k8s import UNREAD_KINDS, Inventory, K8sObject, is_wanted_document, objects_in
-from servegate.model.graph import link_layers
 from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.kubernetes import as_kubernetes_object
 from servegate.model.terraform.plan import PlanResource, looks_like_plan, merge_plan, plan_resources
 from servegate.model.terraform.values import VariableInputs
-from servegate.model.workloads import pod_specs
 from servegate.render import KUSTOMIZATION_FILES, RenderOptions, Rendering, collapse_repeats
 from servegate.rules import REGISTRY
-from servegate.rules.base import Hit, Located, Rule, Scope
+from servegate.rules.base import Rule
 from servegate.suppression import ANNOTATION_PREFIX, Baseline, ConfigSuppression, Directive, Suppressions, directives_in
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
 
@@ -49,6 +48,7 @@ class ScanOptions:
     policies: PolicySet | None = None  # custom Rego policies (servegate.policy), run after the built-in rules
     render: RenderOptions = field(default_factory=RenderOptions)  # Helm charts and Kustomize overlays
     texts: dict[str, str] = field(default_factory=dict)  # display path -> text to scan instead of the file
+    jobs: int | None = None  # worker processes for the rules (None: one per core when the scan is big enough)
 
 
 @dataclass
@@ -200,7 +200,7 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
     result.objects = len(objects) + len(tf_inventory.resources)
     inventory = Inventory.of(objects)
-    findings, rule_errors = evaluate(inventory, options.rules, tf_inventory, fix_sources)
+    findings, rule_errors = evaluate(inventory, options.rules, tf_inventory, fix_sources, options.jobs)
     result.inventory = inventory
     if rendering.deployed_by:
         findings = collapse_repeats(findings, rendering.deployed_by)
@@ -253,86 +253,6 @@ def _render(root: Path, files: list[SourceFile], objects_by_file: dict[str, list
     result.errors.extend(rendering.errors)
     result.skipped.extend(rendering.skipped)
     return rendering
-
-
-def evaluate(inventory: Inventory, rules: Iterable[Rule], tf_inventory: TfInventory | None = None,
-             fix_sources: FixSources | None = None) -> tuple[list[Finding], list[InputError]]:
-    """Run every rule over the inventory; a rule that crashes is reported, never silently dropped."""
-    link_layers(inventory, tf_inventory)  # before any rule asks for the graph across both layers
-    by_scope: dict[Scope, list[Rule]] = {scope: [] for scope in Scope}
-    for rule in rules:
-        by_scope[rule.scope].append(rule)
-    findings: list[Finding] = []
-    errors: list[InputError] = []
-
-    def run(rule: Rule, obj: Located | None, *args: object) -> None:
-        try:
-            for hit in rule.check(*args):
-                findings.append(to_finding(rule, hit, obj, fix_sources))
-        except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others' results
-            where = obj.file if obj else "<scan>"
-            errors.append(InputError(where, 0, f"internal error in rule {rule.id}: {type(exc).__name__}: {exc}"))
-
-    for obj in inventory.objects:
-        for rule in by_scope[Scope.OBJECT]:
-            if obj.kind in rule.kinds:
-                run(rule, obj, obj, inventory)
-        for pod in pod_specs(obj, inventory):
-            for rule in by_scope[Scope.POD]:
-                if not rule.inference_only or pod.is_inference:
-                    run(rule, obj, pod)
-            for container in pod.containers:
-                for rule in by_scope[Scope.CONTAINER]:
-                    if not rule.inference_only or pod.is_inference:
-                        run(rule, obj, container)
-    for rule in by_scope[Scope.INVENTORY]:
-        run(rule, None, inventory)
-    _run_graph_rules(inventory, by_scope[Scope.GRAPH], run, errors)
-    for resource in tf_inventory.resources if tf_inventory else ():
-        for rule in by_scope[Scope.RESOURCE]:
-            if resource.type in rule.kinds:
-                run(rule, resource, resource, tf_inventory)
-    unique = {(f.rule_id, f.location, f.resource, f.message): f for f in _drop_superseded(findings, rules)}
-    return sorted(unique.values(), key=Finding.sort_key), errors
-
-
-def _run_graph_rules(inventory: Inventory, rules: list[Rule], run: Callable[..., None],
-                     errors: list[InputError]) -> None:
-    """Rules across resources and layers share one resource graph, built on first use."""
-    if not rules:
-        return
-    try:
-        graph = inventory.graph
-    except Exception as exc:  # noqa: BLE001 - report, and keep the other rules' results
-        errors.append(InputError("<scan>", 0, f"internal error building the resource graph: "
-                                              f"{type(exc).__name__}: {exc}"))
-        return
-    for rule in rules:
-        run(rule, None, graph)
-
-
-def to_finding(rule: Rule, hit: Hit, checked: Located | None, fix_sources: FixSources | None = None) -> Finding:
-    obj = hit.obj or checked
-    if obj is None:
-        raise ValueError(f"rule {rule.id} returned a hit without an object")
-    related = tuple(Related(r.obj.locate(r.path), r.message) for r in hit.related)
-    provenance = getattr(obj, "provenance", None)
-    if provenance is not None:  # a Terraform value set by a variable, a tfvars file or a module call
-        related += tuple(Related(location, message) for location, message in provenance(hit.path))
-    return Finding(
-        rule_id=rule.id, title=rule.title, severity=hit.severity or rule.severity,
-        confidence=hit.confidence or rule.confidence, message=hit.message,
-        location=obj.locate(hit.path, hit.scalar_line), resource=obj.ref, related=related,
-        fixes=fix_sources.resolve(obj, hit.fixes) if fix_sources is not None and hit.fixes else (),
-    )
-
-
-def _drop_superseded(findings: list[Finding], rules: Iterable[Rule]) -> list[Finding]:
-    """A specialised rule replaces the generic one it names when both flag the same line."""
-    supersedes = {r.id: r.supersedes for r in rules if r.supersedes}
-    replaced = {(generic, f.location.file, f.location.line, f.resource)
-                for f in findings for generic in supersedes.get(f.rule_id, ())}
-    return [f for f in findings if (f.rule_id, f.location.file, f.location.line, f.resource) not in replaced]
 
 
 def exit_code(result: ScanResult, fail_on: Severity, fail_on_error: bool = True) -> int:

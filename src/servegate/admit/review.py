@@ -21,7 +21,7 @@ from servegate.admit.settings import AdmitSettings
 from servegate.findings import Finding, InputError
 from servegate.model.k8s import Inventory, K8sObject, is_wanted_document, objects_in
 from servegate.rules.base import Rule, Scope
-from servegate.scan import evaluate
+from servegate.evaluate import evaluate
 from servegate.sources.yaml_loader import load_json_documents
 from servegate.suppression import ConfigSuppression, Suppressions
 

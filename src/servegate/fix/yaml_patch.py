@@ -12,6 +12,7 @@ emitted as edits against the text the documents were loaded from.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from typing import Any
@@ -24,6 +25,19 @@ from servegate.sources.located import LDict, LList, Path, Span, format_path
 
 # Scalars written without quotes when they read back as the same string (commas only outside flow style).
 _PLAIN = re.compile(r"[A-Za-z0-9_./$()=+@~-][A-Za-z0-9_./$()=+@~:,-]*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _reads_back_as_itself(text: str) -> bool:
+    """Whether ``text`` written plain is read back as the same string (not a number, boolean or null).
+
+    Cached: fixes are planned for every finding of a scan, and they write the same few words again and again."""
+    if not _PLAIN.fullmatch(text):
+        return False
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
 
 
 class Conflict(Exception):
@@ -444,12 +458,7 @@ class YamlPatch:
 
     # --- rendering -------------------------------------------------------------------------------------
     def _plain(self, text: str, flow: bool) -> bool:
-        if not _PLAIN.fullmatch(text) or (flow and (":" in text or "," in text)):
-            return False
-        try:
-            return yaml.safe_load(text) == text
-        except yaml.YAMLError:
-            return False
+        return not (flow and (":" in text or "," in text)) and _reads_back_as_itself(text)
 
     def _scalar(self, value: Any, flow: bool, style: str = "") -> str:
         if self.json:

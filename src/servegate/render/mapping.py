@@ -64,7 +64,7 @@ class RenderedObject(K8sObject):
         return self.source_map.locate(self, path, scalar_line)
 
     def provenance(self, path: Path) -> list[tuple[Location, str]]:
-        """Related locations for ``scan.to_finding``: the values key behind a Helm template line."""
+        """Related locations for ``evaluate.to_finding``: the values key behind a Helm template line."""
         return self.source_map.provenance(self, path) if self.source_map is not None else []
 
 

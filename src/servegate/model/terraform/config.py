@@ -111,7 +111,7 @@ class TfResource:
         out: list[tuple[Location, str]] = []
         written = next((tuple(path[:n]) for n in range(len(path), 0, -1) if tuple(path[:n]) in self.expressions), None)
         seen: set[tuple[str, str]] = set()
-        pending = list(self.references_of(written)) if written else []
+        pending = sorted(self.references_of(written), reverse=True) if written else []  # popped in name order
         while pending:
             root, steps = pending.pop()
             if not steps or (root, steps[0]) in seen:
@@ -121,7 +121,7 @@ class TfResource:
                 for origin in self.module.origin_chain(steps[0]):
                     out.append((_origin_location(origin), origin.description))
             elif root == "local":
-                pending.extend(self.module.local_references(steps[0]))
+                pending.extend(sorted(self.module.local_references(steps[0]), reverse=True))
         module: ModuleInstance | None = self.module
         while module is not None and module.call is not None:
             block, file = module.call
