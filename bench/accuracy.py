@@ -54,7 +54,8 @@ def convert(report: dict) -> dict:
 
 
 def run_servegate(split: Path) -> dict:
-    command = [sys.executable, "-m", "servegate", "scan", str(split), "--format", "json", "--no-fail-on-error"]
+    # Absolute, so that findings name files relative to the split, as its labels do, from any working directory.
+    command = [sys.executable, "-m", "servegate", "scan", str(split.resolve()), "--format", "json", "--no-fail-on-error"]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode not in (0, 1):
         sys.stderr.write(completed.stderr)
@@ -66,8 +67,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("split", type=Path)
     parser.add_argument("--findings", type=Path, help="where to write the scorer-format findings")
-    parser.add_argument("score_args", nargs="*", help="passed to score.py (after --)")
-    args = parser.parse_args()
+    args, score_args = parser.parse_known_args()  # the rest goes to score.py (``--per-case``, ``--json F``...)
+    score_args = [a for a in score_args if a != "--"]
     report = run_servegate(args.split)
     converted = convert(report)
     target = args.findings or Path(tempfile.mkstemp(suffix=".json", prefix="servegate-findings-")[1])
@@ -79,7 +80,7 @@ def main() -> int:
     scorer = args.split.resolve().parent / "score.py"
     if not scorer.is_file():
         return 0
-    return subprocess.run([sys.executable, str(scorer), str(args.split), str(target), *args.score_args],
+    return subprocess.run([sys.executable, str(scorer), str(args.split), str(target), *score_args],
                           check=False).returncode
 
 

@@ -1161,6 +1161,14 @@ def model_bucket_no_audit(bucket: TfResource, inventory: TfInventory) -> Iterato
                             "an overwrite of the model leaves no trace", related=tuple(entry.related))
 
 
+def _block_of_unknown_bucket(bucket: TfResource, inventory: TfInventory) -> bool:
+    """Does the bucket's module declare a public access block whose bucket cannot be told (an input without a
+    value, a reference to nothing declared)? It may be this bucket's: saying it has none would be a guess."""
+    return any(_managed(block) and block.module is bucket.module and isinstance(block.get("bucket"), Unknown)
+               and not block.get("bucket").ref and not inventory.referenced(block, ("bucket",))
+               for block in inventory.of_type("aws_s3_bucket_public_access_block"))
+
+
 # --- rules: S3 baseline --------------------------------------------------------------------------------
 
 @rules.rule(
@@ -1187,7 +1195,8 @@ def model_bucket_no_audit(bucket: TfResource, inventory: TfInventory) -> Iterato
 def s3_block_missing(bucket: TfResource, inventory: TfInventory) -> Iterator[Hit]:
     if not _managed(bucket) or _account_block(inventory) is not None:
         return
-    if not _companions(bucket, inventory, "aws_s3_bucket_public_access_block"):
+    if not _companions(bucket, inventory, "aws_s3_bucket_public_access_block") and \
+            not _block_of_unknown_bucket(bucket, inventory):
         yield Hit(("public_access_block",), f"{bucket.address} has no aws_s3_bucket_public_access_block (and the "
                                             "configuration has no account-level block)",
                   fixes=_public_access_block_fixes(bucket))
