@@ -11,9 +11,7 @@ runtime (Helm renders and Rego policies run in processes of their own) and has n
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -119,6 +117,9 @@ def _outcomes(tasks: list[Callable[[], Outcome]], workers: int) -> Iterator[Outc
     if workers == 1:
         yield from (task() for task in tasks)
         return
+    import multiprocessing  # here: most scans are small, and start faster without it
+    from concurrent.futures import ProcessPoolExecutor
+
     _TASKS[:] = tasks
     gc.freeze()  # the model is shared copy-on-write: keep the collector from touching (and copying) it
     try:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import string
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 TARGETS = ("aws-sagemaker", "gcp-vertex", "azure-ml", "kubernetes")
 COMMON = "common"  # files every target gets: the CI workflow and the policy folder
@@ -46,6 +48,8 @@ def render(target: str, name: str) -> dict[PurePosixPath, str]:
     if target not in TARGETS:
         raise InitError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
     values = {"project": name, "project_alnum": name.replace("-", "")}
+    from importlib import resources  # here: `servegate --help` lists the targets without loading it
+
     templates = resources.files("servegate").joinpath("templates")
     files: dict[PurePosixPath, str] = {}
     for folder in (COMMON, target):

@@ -6,6 +6,7 @@ Loaders build these; rules never read positions, they only name paths such as
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # A span is (line, column, end_line, end_column, style), 1-based; style is the YAML scalar
@@ -110,8 +111,15 @@ def format_path(path: Path) -> str:
     for step in path:
         if isinstance(step, int):
             out.append(f"[{step}]")
-        elif step and all(ch.isalnum() or ch in "_-" for ch in str(step)):
+        elif _is_identifier(str(step)):
             out.append(("." if out else "") + str(step))
         else:
             out.append(f'["{step}"]')
     return "".join(out)
+
+
+_IDENTIFIER = re.compile(r"[\w-]+")
+
+
+def _is_identifier(step: str) -> bool:
+    return bool(_IDENTIFIER.fullmatch(step)) and (step.isascii() or all(ch.isalnum() or ch in "_-" for ch in step))
