@@ -67,7 +67,7 @@ class Run:
     wall: float  # seconds
     cpu: float  # user + system seconds of the whole process tree
     peak_rss: int  # bytes, the largest single process
-    tree_rss: int  # bytes, the largest sampled sum over the process tree (0 when /proc is not available)
+    tree_rss: int  # bytes, the largest sampled PSS sum over the process tree (0 when /proc is not available)
     exit_code: int
 
 
@@ -98,9 +98,17 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _tree_rss(pid: int) -> int:
+    """Memory of the whole tree: proportional set sizes, so pages a forked worker shares with its parent count
+    once (a plain RSS sum counts them in every process); RSS where the kernel has no smaps_rollup."""
     page = os.sysconf("SC_PAGE_SIZE")
     total = 0
     for member in _descendants(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:"))
+            continue
+        except (OSError, StopIteration, IndexError, ValueError):
+            pass
         try:
             with open(f"/proc/{member}/statm") as handle:
                 total += int(handle.read().split()[1]) * page
@@ -187,7 +195,7 @@ def _mb(value: float) -> str:
 
 def report(measures: list[Measure]) -> str:
     lines = [f"{'mode':<8} {'input':<18} {'tool':<26} {'wall s':>8} {'cpu s':>8} {'peak RSS':>9} "
-             f"{'tree RSS':>9} {'runs':>4}"]
+             f"{'tree PSS':>9} {'runs':>4}"]
     for m in measures:
         lines.append(f"{m.mode:<8} {m.label:<18} {m.tool:<26} {m.median('wall'):>8.2f} {m.median('cpu'):>8.2f} "
                      f"{_mb(m.median('peak_rss')):>9} {_mb(m.median('tree_rss')):>9} {len(m.runs):>4}")
@@ -204,7 +212,7 @@ def report(measures: list[Measure]) -> str:
                      for name in ("wall", "cpu", "peak_rss", "tree_rss")}
             ratios.append(f"{mode:<8} {label:<18} Checkov / {tool}: wall {ratio['wall']:.1f}x, "
                           f"cpu {ratio['cpu']:.1f}x, peak RSS {ratio['peak_rss']:.1f}x, "
-                          f"tree RSS {ratio['tree_rss']:.1f}x")
+                          f"tree PSS {ratio['tree_rss']:.1f}x")
     if ratios:
         lines += ["", *ratios]
     return "\n".join(lines) + "\n"
