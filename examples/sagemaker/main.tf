@@ -61,7 +61,7 @@ resource "aws_sagemaker_model" "fraud" {
 resource "aws_sagemaker_endpoint_configuration" "fraud" {
   name = "fraud-v3"
 
-  production_variant {
+  production_variants {
     variant_name           = "primary"
     model_name             = aws_sagemaker_model.fraud.name
     initial_instance_count = 2
