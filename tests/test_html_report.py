@@ -253,7 +253,9 @@ def test_examples_pictures_cover_kubernetes_and_sagemaker_paths():
     assert head.reported and "MLS-SRV-008" in {f.rule_id for f in head.findings}
     assert ("internet", "RayCluster/ml-serving/batch-inference (worker gpu)") not in ray.links
     sagemaker = drawn["aws_sagemaker_model.fraud"]
-    assert set(sagemaker.links) == {("aws_sagemaker_model.fraud", "aws_iam_role.fraud_endpoint"),
+    assert set(sagemaker.links) == {("aws_sagemaker_endpoint.fraud", "aws_sagemaker_endpoint_configuration.fraud"),
+                                    ("aws_sagemaker_endpoint_configuration.fraud", "aws_sagemaker_model.fraud"),
+                                    ("aws_sagemaker_model.fraud", "aws_iam_role.fraud_endpoint"),
                                     ("aws_iam_role.fraud_endpoint", "s3://acme-ml-models-prod"),
                                     ("aws_sagemaker_model.fraud", "s3://acme-ml-models-prod")}
     grant = sagemaker.links[("aws_iam_role.fraud_endpoint", "s3://acme-ml-models-prod")]
