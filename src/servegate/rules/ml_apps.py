@@ -1685,8 +1685,9 @@ def _match_version(entries: tuple[_Vulnerable, ...], version: tuple[int, ...]) -
         container-escape vulnerabilities that are exploited in the wild (ShellTorch, ShadowRay, Probllama,
         IngressNightmare, NVIDIAScape, Langflow CVE-2025-3248).""",
     remediation="""
-        Upgrade to at least the fixed release named in the finding (preferably the current one) and pin it by
-        digest: `image: rayproject/ray:2.52.0-gpu@sha256:<digest>`.""",
+        Upgrade the component the finding names to at least the fixed release it gives (preferably the current
+        one) and pin the image by digest, as in `<repository>:<fixed tag>@sha256:<digest>` (for a Ray head:
+        `rayproject/ray:2.52.0-gpu@sha256:<digest>`).""",
     bad="image: rayproject/ray:2.6.3-gpu",
     good="image: rayproject/ray:2.52.0-gpu@sha256:<digest>",
     references=(
