@@ -2,9 +2,15 @@
 
 Renderer, in order of preference:
 
-1. ``helm-python-sdk`` (``pip install 'servegate[helm]'``): Helm 4's Go SDK in process, about 0.4 ms per
-   render once loaded (the research notes measured 244 MB installed, 58 ms to import).
+1. ``helm-python-sdk`` (``pip install 'servegate[helm]'``): Helm 4's Go SDK, about 0.4 ms per render once
+   loaded (the research notes measured 244 MB installed, 58 ms to import). It runs in worker processes
+   started by ``spawn`` (``helm_worker.py``), never in the scanning process: a Go runtime does not survive
+   ``fork``, and the scan forks its rule workers later.
 2. a ``helm`` binary on PATH (``helm template``, about 42 ms per chart).
+
+Charts render concurrently with the scan recording the ones done (one ``helm template`` per core; with the
+SDK, one worker that others join, up to one per core, when charts are slow to render), each within
+RENDER_TIMEOUT. The scan records them in path order, so its output does not depend on which render ends first.
 
 Either way the release is ``release-name`` in namespace ``default`` (what ``helm template`` assumes),
 values are the chart's ``values.yaml``, then every ``--helm-values`` file in order, then every
@@ -19,11 +25,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import multiprocessing
+import os
 import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +47,19 @@ from servegate.findings import InputError, Location, Skipped
 from servegate.model.k8s import UNREAD_KINDS, is_wanted_document, objects_in
 from servegate.discover import SourceFile
 from servegate.render import HELM_SKIP_REASON, Displays, RenderOptions, Rendering, offline_environment
+from servegate.render import helm_worker
+from servegate.render.helm_worker import NAMESPACE, RELEASE_NAME, RenderError, merge_values
 from servegate.render.mapping import HelmSourceMap, TemplateOutline, ValuesIndex, ValuesSource, as_rendered
 from servegate.sources.located import format_path
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents
 
-RELEASE_NAME = "release-name"
-NAMESPACE = "default"
 INSTALL_HINT = ("install a Helm renderer (`pip install 'servegate[helm]'`, or put `helm` on PATH), "
                 "or pass --skip-render to scan without charts")
-RENDER_TIMEOUT = 120
+RENDER_TIMEOUT = 120  # seconds, per chart
+GROW_AFTER = 0.5  # seconds charts render before another SDK worker starts; starting one takes about 0.3 s
 
-
-class RenderError(Exception):
-    pass
+# What rendering one chart gave: its manifests by template name, or the exception that stopped it.
+Outcome = dict[str, str] | Exception
 
 
 def chart_folder(template: Path) -> Path:
@@ -87,12 +101,15 @@ def render_charts(displays: Displays, templates: list[SourceFile], options: Rend
                     f"Helm chart not rendered, so its {len(wanted)} templates were not scanned: {INSTALL_HINT}"))
         return
     user_files = _values_files(options.helm_values, displays, rendering)
-    for chart, wanted in sorted(by_chart.items()):
-        try:
-            _render_chart(displays, chart, wanted, options, tool, user_files, rendering)
-        except RenderError as exc:
-            rendering.errors.append(InputError(displays(chart / "Chart.yaml"), 0,
-                                               f"Helm could not render the chart: {exc}"))
+    plans = {chart: _plan_chart(chart, wanted, user_files) for chart, wanted in sorted(by_chart.items())}
+    to_render = [plan for plan in plans.values() if isinstance(plan, _ChartPlan) and not plan.is_library]
+    with closing(_render_concurrently(tool, to_render, options)) as finished:
+        for chart, outcome in _in_order(list(plans), {plan.chart for plan in to_render}, finished):
+            try:
+                _record_chart(displays, plans[chart], outcome, options, user_files, rendering)
+            except RenderError as exc:
+                rendering.errors.append(InputError(displays(chart / "Chart.yaml"), 0,
+                                                   f"Helm could not render the chart: {exc}"))
 
 
 def _values_files(paths: tuple[Path, ...], displays: Displays, rendering: Rendering) -> list[ValuesSource]:
@@ -113,17 +130,6 @@ def _values_files(paths: tuple[Path, ...], displays: Displays, rendering: Render
             continue
         sources.append(ValuesSource(displays(path), data))
     return sources
-
-
-def merge_values(base: dict, override: dict) -> dict:
-    """Helm's merge of values files: maps merge key by key, anything else replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_values(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _plain(data: Any) -> Any:
@@ -222,30 +228,58 @@ def _subchart_folders(chart: Path, meta: dict, vendored: dict[str, Path]) -> dic
     return folders
 
 
-def _render_chart(displays: Displays, chart: Path, wanted: set[str], options: RenderOptions, tool: str,
-                  user_files: list[ValuesSource], rendering: Rendering) -> None:
-    meta = _chart_yaml(chart)
+@dataclass
+class _ChartPlan:
+    """What the scan reads of a chart before Helm renders it."""
+
+    chart: Path
+    wanted: set[str]  # display names of the templates to scan
+    meta: dict  # Chart.yaml
+    user: dict = field(default_factory=dict)  # the --helm-values files merged, as JSON
+    vendored: dict[str, Path] = field(default_factory=dict)
+    missing: list[dict] = field(default_factory=list)  # enabled dependencies not vendored: rendered without
+
+    @property
+    def is_library(self) -> bool:
+        return self.meta.get("type") == "library"
+
+
+def _plan_chart(chart: Path, wanted: set[str], user_files: list[ValuesSource]) -> _ChartPlan | Exception:
+    """The chart's plan, or the exception that stopped reading it: raised at the chart's turn to be recorded,
+    so that the report is the same as if each chart were read, rendered and recorded in turn."""
+    try:
+        plan = _ChartPlan(chart, wanted, _chart_yaml(chart))
+        if plan.is_library:
+            return plan
+        for source in user_files:
+            plan.user = merge_values(plan.user, _plain(source.doc))
+        plan.vendored = _vendored(chart)
+        effective = merge_values(_plain(_chart_values(chart) or {}), plan.user)
+        plan.missing = [d for d in _dependencies(chart, plan.meta)
+                        if d["name"] not in plan.vendored and dependency_enabled(d, effective)]
+        return plan
+    except Exception as exc:  # noqa: BLE001 - raised again by _record_chart, in chart order
+        return exc
+
+
+def _record_chart(displays: Displays, plan: _ChartPlan | Exception, outcome: Outcome | None,
+                  options: RenderOptions, user_files: list[ValuesSource], rendering: Rendering) -> None:
+    if isinstance(plan, Exception):
+        raise plan
+    chart, wanted, meta, vendored = plan.chart, plan.wanted, plan.meta, plan.vendored
     chart_yaml = displays(chart / "Chart.yaml")
-    if meta.get("type") == "library":
+    if plan.is_library:
         rendering.skipped.extend(Skipped(d, "template of a Helm library chart (rendered by the charts using it)")
                                  for d in sorted(wanted))
         return
-    defaults = _chart_values(chart)
-    user: dict = {}
-    for source in user_files:
-        user = merge_values(user, _plain(source.doc))
-    vendored = _vendored(chart)
-    effective = merge_values(_plain(defaults or {}), user)
-    missing = [d for d in _dependencies(chart, meta)
-               if d["name"] not in vendored and dependency_enabled(d, effective)]
-    for dep in missing:
+    for dep in plan.missing:
         rendering.errors.append(InputError(
             chart_yaml, 0, f"dependency `{dep['name']}` is declared but not vendored in charts/ (servegate never "
                            "fetches charts; run `helm dependency build` first): the chart was rendered without it"))
-    if tool == "sdk":
-        manifests = _render_with_sdk(chart, user, options.helm_set)
-    else:
-        manifests = _render_with_binary(Path(tool), chart, options, {d["name"] for d in missing})
+    if isinstance(outcome, Exception):
+        raise outcome
+    assert outcome is not None  # every chart but a library chart is rendered
+    manifests = outcome
     folders = _subchart_folders(chart, meta, vendored)
     outlines: dict[Path, TemplateOutline] = {}
     values_by_chain: dict[tuple[str, ...], ValuesIndex] = {}
@@ -331,19 +365,174 @@ def _template_file(chart: Path, key: str, folders: dict[str, Path]) -> tuple[Pat
     return (path if path.is_file() else None), tuple(chain)
 
 
-def _render_with_sdk(chart: Path, user: dict, set_expressions: tuple[str, ...]) -> dict[str, str]:
+def _render_concurrently(tool: str, plans: list[_ChartPlan],
+                         options: RenderOptions) -> Generator[tuple[Path, Outcome], None, None]:
+    """Each chart with its outcome, in the order the renders end."""
+    if not plans:
+        return  # no pool and no worker to start
+    if tool == "sdk":
+        yield from _render_in_workers({plan.chart: (str(plan.chart), plan.user, options.helm_set) for plan in plans})
+    else:
+        yield from _render_in_threads(Path(tool), plans, options)
+
+
+def _in_order(charts: list[Path], rendered: set[Path],
+              finished: Iterable[tuple[Path, Outcome]]) -> Iterator[tuple[Path, Outcome | None]]:
+    """Every chart with its outcome (None when it is not rendered) in ``charts`` order, each as soon as it
+    and the charts before it are done: the scan records one chart while the next ones still render."""
+    ready: dict[Path, Outcome] = {}
+    pending = iter(finished)
+    for chart in charts:
+        while chart in rendered and chart not in ready:
+            done, outcome = next(pending)
+            ready[done] = outcome
+        yield chart, ready.pop(chart, None)
+
+
+def _width(charts: int) -> int:
+    """How many charts to render at once: one per core at most, since each render keeps its core busy."""
+    return max(1, min(charts, os.cpu_count() or 1))
+
+
+def _outcome(future: Future) -> Outcome:
+    error = future.exception()
+    return error if error is not None else future.result()
+
+
+def _render_in_threads(helm: Path, plans: list[_ChartPlan],
+                       options: RenderOptions) -> Generator[tuple[Path, Outcome], None, None]:
+    """``helm template`` runs in a process of its own (with its own time limit): a thread only waits for it."""
+    threads = ThreadPoolExecutor(_width(len(plans)))
     try:
-        import helm_python as helm
-    except Exception as exc:  # noqa: BLE001 - a broken native library must be a clear error
-        raise RenderError(f"helm-python-sdk failed to load: {exc}") from None
-    values = dict(user)
+        futures = {threads.submit(_render_with_binary, helm, plan.chart, options, {d["name"] for d in plan.missing}):
+                   plan.chart for plan in plans}
+        for future in as_completed(futures):
+            yield futures[future], _outcome(future)
+    finally:
+        threads.shutdown(cancel_futures=True)
+
+
+def _render_in_workers(jobs: dict[Path, tuple], work: Callable[..., dict[str, str]] = helm_worker.render_chart
+                       ) -> Generator[tuple[Path, Outcome], None, None]:
+    """``work(*job)`` for every chart (``helm_worker.render_chart``, or a stand-in in tests), in worker
+    processes started by ``spawn``.
+
+    Once helm_python is loaded most charts render in a few milliseconds, far less than a worker takes to
+    start: one worker renders them one after another while this process records the ones done, and another
+    worker (up to one per core) joins only when every chart in flight has rendered for GROW_AFTER seconds
+    while others wait.
+
+    A chart still rendering after RENDER_TIMEOUT, or whose worker dies, gets a RenderError, and a new pool
+    takes over the charts that were cut off with it. A worker that dies while several charts are in flight
+    does not say which one killed it: from then on charts render one at a time, so that the next death
+    names its chart and the others still render.
+    """
+    waiting = list(jobs)
+    most = _width(len(waiting))
+    while waiting:
+        if (yield from _render_batch(jobs, waiting, min(most, len(waiting)), work)):
+            most = 1
+
+
+# What a pool has in flight: each chart's future -> the chart, and when it was submitted.
+_InFlight = dict[Future, tuple[Path, float]]
+
+
+def _render_batch(jobs: dict[Path, tuple], waiting: list[Path], most: int,
+                  work: Callable[..., dict[str, str]]) -> Generator[tuple[Path, Outcome], None, bool]:
+    """Renders the ``waiting`` charts in one pool of up to ``most`` workers, yielding each outcome and taking
+    its chart off ``waiting``, until all are done or the pool stops. Returns whether the pool stopped because
+    a worker died while several charts were in flight, none of which can be blamed."""
+    pool = _spawn_pool(most)  # it starts a worker when a chart is submitted and no worker is idle
+    queue = list(waiting)
+    in_flight: _InFlight = {}
+    width = 1
     try:
-        for expression in set_expressions:
-            values = merge_values(values, helm.parse_set_string(expression))
-        with helm.Chart.load(str(chart)) as loaded:
-            return loaded.render(values or None, name=RELEASE_NAME, namespace=NAMESPACE, is_install=True)
-    except helm.HelmError as exc:
-        raise RenderError(str(exc).strip() or type(exc).__name__) from None
+        while queue or in_flight:
+            try:
+                while queue and len(in_flight) < width:  # no more charts than workers: a chart's time runs now
+                    future = pool.submit(work, *jobs[queue[0]])
+                    in_flight[future] = (queue.pop(0), time.monotonic())
+            except BrokenProcessPool:  # a worker died between two charts
+                return (yield from _stop(pool, in_flight, waiting, timed_out=False))
+            may_grow = bool(queue) and width < most
+            done, _ = wait(in_flight, timeout=_until_next_check(in_flight, may_grow), return_when=FIRST_COMPLETED)
+            if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
+                return (yield from _stop(pool, in_flight, waiting, timed_out=False))
+            if not done and _rendered_for(in_flight, RENDER_TIMEOUT, any):
+                return (yield from _stop(pool, in_flight, waiting, timed_out=True))
+            if not done and may_grow and _rendered_for(in_flight, GROW_AFTER, all):
+                width += 1
+            for future in done:
+                chart, _ = in_flight.pop(future)
+                waiting.remove(chart)
+                yield chart, _outcome(future)
+        return False
+    except BaseException:  # including the scan closing this generator early: no worker outlives it
+        _kill_workers(pool)
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _spawn_pool(width: int) -> ProcessPoolExecutor:
+    # spawn, not fork: a worker starts from a fresh interpreter rather than a copy of the scan (its memory
+    # and threads), and imports only helm_worker and helm_python. Its environment is offline_environment(),
+    # like the helm binary's, though rendering reaches no network anyway.
+    return ProcessPoolExecutor(width, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=helm_worker.use_environment, initargs=(offline_environment(),))
+
+
+def _until_next_check(in_flight: _InFlight, may_grow: bool) -> float:
+    """Seconds until the first chart in flight runs out of time, or (when the pool may grow) until all of
+    them have rendered for GROW_AFTER."""
+    submitted = [when for _, when in in_flight.values()]
+    check = min(submitted) + RENDER_TIMEOUT
+    if may_grow:
+        check = min(check, max(submitted) + GROW_AFTER)
+    return max(0.0, check - time.monotonic())
+
+
+def _rendered_for(in_flight: _InFlight, seconds: float, which: Callable[[Iterable[bool]], bool]) -> bool:
+    """Whether ``which`` (any, all) of the charts in flight have been rendering for ``seconds``."""
+    now = time.monotonic()
+    return which(now - when >= seconds for _, when in in_flight.values())
+
+
+def _stop(pool: ProcessPoolExecutor, in_flight: _InFlight, waiting: list[Path],
+          timed_out: bool) -> Generator[tuple[Path, Outcome], None, bool]:
+    """Stops the pool, because a chart ran out of time or a worker died (which breaks the whole pool), and
+    settles the charts in flight: a chart that finished keeps its outcome, a chart out of time gets a
+    RenderError, and so does the only chart in flight when a worker died. The others go back to waiting,
+    for the next pool. Returns whether a death could not be blamed on a single chart."""
+    now = time.monotonic()
+    _kill_workers(pool)  # the one that ran out of time is among them, but ProcessPoolExecutor does not say which
+    wait(in_flight)
+    cut_off = []
+    for future, (chart, submitted) in in_flight.items():
+        if not isinstance(future.exception(), BrokenProcessPool):
+            outcome = _outcome(future)
+        elif now - submitted >= RENDER_TIMEOUT:
+            outcome = RenderError(f"rendering `{chart.name}` took longer than {RENDER_TIMEOUT} seconds, "
+                                  "so its helm-python-sdk worker was stopped")
+        else:
+            cut_off.append(chart)
+            continue
+        waiting.remove(chart)
+        yield chart, outcome
+    if timed_out or len(cut_off) != 1:
+        return not timed_out and len(cut_off) > 1
+    waiting.remove(cut_off[0])
+    yield cut_off[0], RenderError(f"the helm-python-sdk worker rendering `{cut_off[0].name}` died (a crash in "
+                                  "the native Helm library, or the process was killed)")
+    return False
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor cannot stop a task already running; _processes has held its workers since Python 3.2
+    # (3.14 adds kill_workers()).
+    for process in list((pool._processes or {}).values()):
+        process.kill()
 
 
 def _render_with_binary(helm: Path, chart: Path, options: RenderOptions, missing: set[str]) -> dict[str, str]:
