@@ -401,11 +401,29 @@ def test_remote_resources_are_refused_before_building(tmp_path: Path, monkeypatc
 
 
 def test_a_failing_build_is_reported_and_the_files_read_as_plain_yaml(tmp_path: Path):
-    _overlay(tmp_path, "- no-such-file.yaml\n")
+    _overlay(tmp_path, "patches:\n- path: patch.yaml\n")  # a patch for an object the base does not have
+    (tmp_path / "overlay" / "patch.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                                                     "  name: no-such-deployment\nspec:\n  replicas: 2\n")
     result = _scan(tmp_path, "MLS-NET-001")
     assert [e.file for e in result.errors] == ["overlay/kustomization.yaml"]
     assert result.errors[0].message.startswith("Kustomize could not build the overlay")
-    assert "no-such-file.yaml" in result.errors[0].message
+    assert "no-such-deployment" in result.errors[0].message
+    assert _where(result) == {("MLS-NET-001", BASE, 24)}
+
+
+@pytest.mark.parametrize("entries, missing", [
+    ("- no-such-file.yaml\n", "`no-such-file.yaml` (no such file or folder;"),
+    ("configMapGenerator:\n- name: params\n  envs:\n  - params.env\n", "`params.env` (no such file;"),
+    ("secretGenerator:\n- name: keys\n  files:\n  - token=token.txt\n", "`token.txt` (no such file;"),
+])
+def test_an_overlay_naming_a_missing_file_is_reported_without_starting_kustomize(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: str, missing: str):
+    _overlay(tmp_path, entries)
+    monkeypatch.setattr(kustomize.subprocess, "run", lambda *a, **k: pytest.fail("the builder must not run"))
+    result = _scan(tmp_path, "MLS-NET-001")
+    assert [e.file for e in result.errors] == ["overlay/kustomization.yaml"]
+    assert result.errors[0].message.startswith(f"Kustomize cannot build the overlay: overlay/kustomization.yaml "
+                                               f"names {missing}")
     assert _where(result) == {("MLS-NET-001", BASE, 24)}
 
 
@@ -609,7 +627,9 @@ def test_the_mirror_touches_no_scanned_file_and_no_result_names_it(tmp_path: Pat
                                                                     monkeypatch: pytest.MonkeyPatch):
     shutil.copytree(CRD_OVERLAY, tmp_path, dirs_exist_ok=True)
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "kustomization.yaml").write_text("resources:\n- ../base\npatches:\n- path: missing.yaml\n")
+    (tmp_path / "broken" / "kustomization.yaml").write_text("resources:\n- ../base\npatches:\n- path: stray.yaml\n")
+    (tmp_path / "broken" / "stray.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+                                                    "  name: missing\nspec:\n  replicas: 2\n")
     files = sorted(path for path in tmp_path.rglob("*") if path.is_file())
     before = [(path, path.stat().st_mtime_ns, path.read_bytes()) for path in files]
     scratches: list[Path] = []
@@ -626,5 +646,5 @@ def test_the_mirror_touches_no_scanned_file_and_no_result_names_it(tmp_path: Pat
     assert str(scratch) not in said and "servegate-mirror-" not in said
     assert [e.file for e in result.errors] == ["broken/kustomization.yaml"]
     assert result.errors == _scan_real_files(monkeypatch, tmp_path).errors  # the real build's error
-    assert "missing.yaml" in result.errors[0].message
+    assert "Deployment.v1.apps/missing" in result.errors[0].message
     assert ("KUBE-008", "overlay/shared-memory.yaml", 8) in _where(result)

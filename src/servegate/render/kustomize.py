@@ -38,6 +38,7 @@ as written.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -170,6 +171,7 @@ class _Tree:
     files: set[Path] = field(default_factory=set)
     remote: list[tuple[Kustomization, str]] = field(default_factory=list)
     folders: set[Path] = field(default_factory=set)  # of its Kustomizations
+    missing: list[tuple[Kustomization, str, str]] = field(default_factory=list)  # (where, entry, why): fails
 
 
 def _walk(context: _Context, top: Kustomization) -> _Tree:
@@ -192,9 +194,28 @@ def _walk(context: _Context, top: Kustomization) -> _Tree:
                     inner = context.kustomization(target)
                     if inner is not None:
                         pending.append(inner)
+                    elif key in ("resources", "bases", "components"):
+                        tree.missing.append((current, local, "a folder without a readable kustomization file"))
                 elif target.is_file():
                     tree.files.add(target)
+                else:
+                    tree.missing.append((current, local, "no such file or folder"))
+        tree.missing.extend((current, name, "no such file") for name in _generator_sources(current)
+                            if not (current.folder / name).is_file())
     return tree
+
+
+def _generator_sources(kustomization: Kustomization) -> list[str]:
+    """The local files the ConfigMap and Secret generators read (``files``, ``envs``, ``env``)."""
+    names = []
+    for generator in kustomization.entries("configMapGenerator") + kustomization.entries("secretGenerator"):
+        if not isinstance(generator, dict):
+            continue
+        files = generator.get("files") if isinstance(generator.get("files"), list) else []
+        envs = generator.get("envs") if isinstance(generator.get("envs"), list) else []
+        names += [f.partition("=")[2] or f for f in files if isinstance(f, str)]  # `key=path` or `path`
+        names += [e for e in envs + [generator.get("env")] if isinstance(e, str)]
+    return [n.strip() for n in names if n.strip() and not _REMOTE.match(n.strip())]
 
 
 def _used_folders(context: _Context, kustomizations: list[Kustomization]) -> set[Path]:
@@ -235,6 +256,11 @@ def build_overlays(displays: Displays, files: list[SourceFile], objects_by_file:
             rendering.errors.append(InputError(
                 k.display, 0, f"Kustomize overlay not built: {where.display} loads `{ref}` from the network, which "
                               "servegate never does; its local files were scanned as plain YAML"))
+        elif trees[k.folder].missing:  # Kustomize would fail on it: say so without starting it
+            where, entry, why = trees[k.folder].missing[0]
+            rendering.errors.append(InputError(
+                k.display, 0, f"Kustomize cannot build the overlay: {where.display} names `{entry}` ({why}; a "
+                              "generated file?); its files were scanned as plain YAML"))
         else:
             buildable.append(k)
     with tempfile.TemporaryDirectory(prefix="servegate-mirror-") as scratch:
@@ -313,11 +339,16 @@ def _explain(stderr: str, folder: Path) -> str:
     return message.replace(f"{folder}/", "").replace(str(folder), ".")
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(text: str) -> Any:
+    """A build annotation, read only: every object a file or patch gave carries the same few texts."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_FAST_LOADER)
     except yaml.YAMLError:
         return None
+
+
+_FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _mapped(context: _Context, obj: K8sObject, resolve: Callable[[Any], Path | None]) -> K8sObject:
