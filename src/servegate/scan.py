@@ -21,7 +21,7 @@ from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.kubernetes import as_kubernetes_object
 from servegate.model.terraform.plan import PlanResource, looks_like_plan, merge_plan, plan_resources
 from servegate.model.terraform.values import VariableInputs
-from servegate.render import KUSTOMIZATION_FILES, RenderOptions, Rendering, collapse_repeats
+from servegate.render import KUSTOMIZATION_FILES, PendingRendering, RenderOptions, Rendering, collapse_repeats
 from servegate.rules import REGISTRY
 from servegate.rules.base import Rule
 from servegate.suppression import ANNOTATION_PREFIX, Baseline, ConfigSuppression, Directive, Suppressions, directives_in
@@ -151,6 +151,7 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     stdin = [(SourceFile(root / name, name, "json" if name.endswith(".json") else "yaml"), text)
              for name, text in options.stdin]
     sources = [(f, None) for f in files] + stdin
+    pending = _start_rendering(root, files, options)  # builds run while the plain files load
     for count, (source, text) in enumerate(sources, start=1):
         if options.progress is not None:
             options.progress(count, len(sources))
@@ -182,9 +183,7 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         fix_sources.add_manifests(source.display, text, loaded)
         if error:
             result.errors.append(error)
-    rendering = _render(root, files, objects_by_file, options, result)
-    objects = [obj for obj in objects if obj.file not in rendering.consumed] + rendering.objects
-    tf_inventory = TfInventory(planned)
+    tf_inventory = TfInventory(planned)  # Terraform first: overlay builds and chart renders go on meanwhile
     if terraform_files:
         from servegate.model.terraform.loading import load_terraform  # tree-sitter only when needed
 
@@ -197,7 +196,9 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
         except Exception as exc:  # noqa: BLE001 - report, and keep the Kubernetes results
             result.errors.append(InputError("<terraform>", 0, f"internal error evaluating Terraform: "
                                                              f"{type(exc).__name__}: {exc}"))
-        objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
+    rendering = _finish_rendering(pending, objects_by_file, options, result)
+    objects = [obj for obj in objects if obj.file not in rendering.consumed] + rendering.objects
+    objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
     result.objects = len(objects) + len(tf_inventory.resources)
     inventory = Inventory.of(objects)
     findings, rule_errors = evaluate(inventory, options.rules, tf_inventory, fix_sources, options.jobs)
@@ -237,19 +238,26 @@ def _with_policies(policies: PolicySet, sources: list[tuple[SourceFile, str]], f
     return sorted(findings + policy_findings, key=Finding.sort_key), errors + policy_errors
 
 
-def _render(root: Path, files: list[SourceFile], objects_by_file: dict[str, list[K8sObject]],
-            options: ScanOptions, result: ScanResult) -> Rendering:
-    """Render the scan's Helm charts and build its Kustomize overlays (see ``servegate.render``)."""
+def _start_rendering(root: Path, files: list[SourceFile], options: ScanOptions) -> PendingRendering | None:
+    """Start rendering the scan's Helm charts and building its Kustomize overlays (see ``servegate.render``)."""
     if not any(f.kind == "helm" or f.path.name in KUSTOMIZATION_FILES for f in files):
+        return None
+    from servegate.render import start_rendering
+
+    return start_rendering(root, files, options.render)
+
+
+def _finish_rendering(pending: PendingRendering | None, objects_by_file: dict[str, list[K8sObject]],
+                      options: ScanOptions, result: ScanResult) -> Rendering:
+    if pending is None:
         return Rendering()
-    from servegate.render import render_all
 
     def load_file(path: Path, display: str) -> list[K8sObject]:
         source = SourceFile(path, display, "yaml")
         text = read_text(source, options.max_file_size)
         return [] if isinstance(text, InputError) else load_objects(source, text)[0]
 
-    rendering = render_all(root, files, objects_by_file, options.render, load_file)
+    rendering = pending.finish(objects_by_file, load_file)
     result.errors.extend(rendering.errors)
     result.skipped.extend(rendering.skipped)
     return rendering

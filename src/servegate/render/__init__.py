@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from servegate.discover import SourceFile
 from servegate.findings import Finding, InputError, Location, Related, Skipped
@@ -73,28 +74,66 @@ class Displays:
         return Path(absolute if relative.startswith("..") else relative).as_posix()
 
 
-def render_all(root: Path, files: list[SourceFile], objects_by_file: dict[str, list[K8sObject]],
-               options: RenderOptions, load_file: Callable[[Path, str], list[K8sObject]]) -> Rendering:
-    """Build the Kustomize overlays and render the Helm charts among the discovered ``files``.
+def start_rendering(root: Path, files: list[SourceFile], options: RenderOptions) -> PendingRendering:
+    """Start building the Kustomize overlays and rendering the Helm charts among the discovered ``files``.
 
-    ``objects_by_file`` are the plain objects already loaded, by file name, which Kustomize output maps
-    back into; ``load_file(path, name)`` loads a file the scan did not include (a base outside the root).
+    Both run in the background (their real work happens in Kustomize's and Helm's own processes) while the
+    scan loads its plain files; ``PendingRendering.finish`` waits for them.
     """
     from servegate.render import helm, kustomize  # subprocess and tarfile only when there is work
 
-    rendering = Rendering()
     displays = Displays(root, files)
-    stages = (("Kustomize overlays", lambda: kustomize.build_overlays(
-                  displays, [f for f in files if f.kind == "yaml"], objects_by_file, options, load_file, rendering)),
-              ("Helm charts", lambda: helm.render_charts(
-                  displays, [f for f in files if f.kind == "helm"], options, rendering)))
-    for name, stage in stages:
+    pending = PendingRendering()
+    try:
+        pending.overlays = kustomize.build_overlays(displays, [f for f in files if f.kind == "yaml"], options)
+    except Exception as exc:  # noqa: BLE001 - report, and keep the rest of the scan
+        pending.failed("Kustomize overlays", exc)
+    charts = [f for f in files if f.kind == "helm"]
+    pending.charts_thread = threading.Thread(target=pending.render_charts, args=(helm, displays, charts, options),
+                                             name="helm", daemon=True)
+    pending.charts_thread.start()
+    return pending
+
+
+@dataclass
+class PendingRendering:
+    overlays: Any = None  # kustomize.PendingOverlays
+    charts: Rendering = field(default_factory=Rendering)
+    charts_thread: threading.Thread | None = None
+    problems: list[InputError] = field(default_factory=list)
+
+    def failed(self, stage: str, exc: BaseException) -> None:
+        self.problems.append(InputError("<render>", 0, f"internal error rendering {stage}: "
+                                                       f"{type(exc).__name__}: {exc}"))
+
+    def render_charts(self, helm: Any, displays: Displays, charts: list[SourceFile], options: RenderOptions) -> None:
         try:
-            stage()
+            helm.render_charts(displays, charts, options, self.charts)
         except Exception as exc:  # noqa: BLE001 - report, and keep the rest of the scan
-            rendering.errors.append(InputError("<render>", 0, f"internal error rendering {name}: "
-                                                              f"{type(exc).__name__}: {exc}"))
-    return rendering
+            self.failed("Helm charts", exc)
+
+    def finish(self, objects_by_file: dict[str, list[K8sObject]],
+               load_file: Callable[[Path, str], list[K8sObject]]) -> Rendering:
+        """What rendering gave, overlays first, then charts, as if each had run in turn.
+
+        ``objects_by_file`` are the plain objects the scan loaded, by file name, which Kustomize output maps
+        back into; ``load_file(path, name)`` loads a file the scan did not include (a base outside the root).
+        """
+        rendering = Rendering()
+        if self.overlays is not None:
+            try:
+                self.overlays.record(objects_by_file, load_file, rendering)
+            except Exception as exc:  # noqa: BLE001 - report, and keep the rest of the scan
+                self.failed("Kustomize overlays", exc)
+        if self.charts_thread is not None:
+            self.charts_thread.join()
+        rendering.objects += self.charts.objects
+        rendering.errors += self.problems + self.charts.errors
+        rendering.skipped += self.charts.skipped
+        rendering.consumed |= self.charts.consumed
+        for ref, by in self.charts.deployed_by.items():
+            rendering.deployed_by.setdefault(ref, by)
+        return rendering
 
 
 def collapse_repeats(findings: list[Finding], deployed_by: dict[str, str]) -> list[Finding]:

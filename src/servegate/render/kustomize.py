@@ -45,6 +45,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,59 +230,101 @@ def _used_folders(context: _Context, kustomizations: list[Kustomization]) -> set
     return used
 
 
-def build_overlays(displays: Displays, files: list[SourceFile], objects_by_file: dict[str, list[K8sObject]],
-                   options: RenderOptions, load_file: Loader, rendering: Rendering) -> None:
-    context = _Context(displays, objects_by_file, load_file)
-    found = [k for f in files if f.path.name in KUSTOMIZATION_FILES
-             if (k := context.kustomization(Path(os.path.abspath(f.path.parent)))) is not None]
-    used = _used_folders(context, found)
-    tops = [k for k in found if k.folder not in used and not k.is_component]
-    if not tops:
-        return
-    tool = None if options.skip_render else builder()
-    if tool is None:
+def build_overlays(displays: Displays, files: list[SourceFile], options: RenderOptions) -> PendingOverlays:
+    """Start building the scan's overlays in the background; ``record`` waits for them and maps their objects.
+
+    The builds need only the Kustomization files, so they run (in Kustomize's processes) while the scan
+    loads every plain file, which mapping the built objects back needs."""
+    pending = PendingOverlays(_Context(displays, {}, _no_loader))
+    pending.thread = threading.Thread(target=pending.build, args=(files, options), name="kustomize", daemon=True)
+    pending.thread.start()
+    return pending
+
+
+def _no_loader(path: Path, display: str) -> list[K8sObject]:
+    raise RuntimeError("objects are mapped only once the scan has loaded its files")
+
+
+@dataclass
+class PendingOverlays:
+    context: _Context
+    thread: threading.Thread | None = None
+    early: Rendering = field(default_factory=Rendering)  # what is known before any build (refusals, skips)
+    built: list[tuple[Kustomization, _Tree, _Built]] = field(default_factory=list)
+    failure: BaseException | None = None
+
+    def build(self, files: list[SourceFile], options: RenderOptions) -> None:
+        try:
+            self._build(files, options)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the scanning thread by record()
+            self.failure = exc
+
+    def _build(self, files: list[SourceFile], options: RenderOptions) -> None:
+        context, rendering = self.context, self.early
+        found = [k for f in files if f.path.name in KUSTOMIZATION_FILES
+                 if (k := context.kustomization(Path(os.path.abspath(f.path.parent)))) is not None]
+        used = _used_folders(context, found)
+        tops = [k for k in found if k.folder not in used and not k.is_component]
+        if not tops:
+            return
+        tool = None if options.skip_render else builder()
+        if tool is None:
+            for k in tops:
+                if options.skip_render:
+                    rendering.skipped.append(Skipped(k.display, "Kustomize overlay not built (--skip-render): "
+                                                                "its files are scanned as plain YAML"))
+                else:
+                    rendering.errors.append(InputError(k.display, 0, f"Kustomize overlay not built, its files were "
+                                                                     f"scanned as plain YAML: {INSTALL_HINT}"))
+            return
+        trees = {k.folder: _walk(context, k) for k in tops}
+        buildable = []
         for k in tops:
-            if options.skip_render:
-                rendering.skipped.append(Skipped(k.display, "Kustomize overlay not built (--skip-render): "
-                                                            "its files are scanned as plain YAML"))
+            if trees[k.folder].remote:
+                where, ref = trees[k.folder].remote[0]
+                rendering.errors.append(InputError(
+                    k.display, 0, f"Kustomize overlay not built: {where.display} loads `{ref}` from the network, "
+                                  "which servegate never does; its local files were scanned as plain YAML"))
+            elif trees[k.folder].missing:  # Kustomize would fail on it: say so without starting it
+                where, entry, why = trees[k.folder].missing[0]
+                rendering.errors.append(InputError(
+                    k.display, 0, f"Kustomize cannot build the overlay: {where.display} names `{entry}` ({why}; a "
+                                  "generated file?); its files were scanned as plain YAML"))
             else:
-                rendering.errors.append(InputError(k.display, 0, f"Kustomize overlay not built, its files were "
-                                                                 f"scanned as plain YAML: {INSTALL_HINT}"))
-        return
-    trees = {k.folder: _walk(context, k) for k in tops}
-    buildable = []
-    for k in tops:
-        if trees[k.folder].remote:
-            where, ref = trees[k.folder].remote[0]
-            rendering.errors.append(InputError(
-                k.display, 0, f"Kustomize overlay not built: {where.display} loads `{ref}` from the network, which "
-                              "servegate never does; its local files were scanned as plain YAML"))
-        elif trees[k.folder].missing:  # Kustomize would fail on it: say so without starting it
-            where, entry, why = trees[k.folder].missing[0]
-            rendering.errors.append(InputError(
-                k.display, 0, f"Kustomize cannot build the overlay: {where.display} names `{entry}` ({why}; a "
-                              "generated file?); its files were scanned as plain YAML"))
-        else:
-            buildable.append(k)
-    with tempfile.TemporaryDirectory(prefix="servegate-mirror-") as scratch:
-        mirror = _mirror_or_none(context, [trees[k.folder] for k in buildable], Path(scratch))
-        with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-            outputs = list(pool.map(lambda k: _build_light(tool, k.folder, trees[k.folder], mirror), buildable))
-    for k, result in zip(buildable, outputs):
-        if result.failure is not None:
-            rendering.errors.append(InputError(k.display, 0, f"Kustomize could not build the overlay, its files "
-                                                             f"were scanned as plain YAML: {result.failure}"))
-            continue
-        documents, error = load_documents(blank_documents_of_kinds(result.output, UNREAD_KINDS), is_wanted_document)
-        if error is not None:
-            rendering.errors.append(InputError(k.display, 0, f"the built overlay is not valid YAML: {error.message}"))
-            continue
-        built = [_mapped(context, obj, result.resolve) for document in documents
-                 for obj in objects_in(k.display, document.data)]
-        rendering.consumed |= {displays(path) for path in trees[k.folder].files}
-        rendering.objects.extend(built)
-        for obj in built:
-            rendering.deployed_by.setdefault(obj.ref, k.display)
+                buildable.append(k)
+        with tempfile.TemporaryDirectory(prefix="servegate-mirror-") as scratch:
+            mirror = _mirror_or_none(context, [trees[k.folder] for k in buildable], Path(scratch))
+            with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+                outputs = list(pool.map(lambda k: _build_light(tool, k.folder, trees[k.folder], mirror), buildable))
+        self.built = [(k, trees[k.folder], result) for k, result in zip(buildable, outputs)]
+
+    def record(self, objects_by_file: dict[str, list[K8sObject]], load_file: Loader, rendering: Rendering) -> None:
+        """Wait for the builds, then add their objects, mapped back to the files they came from, and errors."""
+        if self.thread is not None:
+            self.thread.join()
+        if self.failure is not None:
+            raise self.failure
+        context, displays = self.context, self.context.displays
+        context.objects_by_file, context.load_file = objects_by_file, load_file
+        rendering.errors.extend(self.early.errors)
+        rendering.skipped.extend(self.early.skipped)
+        for k, tree, result in self.built:
+            if result.failure is not None:
+                rendering.errors.append(InputError(k.display, 0, f"Kustomize could not build the overlay, its files "
+                                                                 f"were scanned as plain YAML: {result.failure}"))
+                continue
+            documents, error = load_documents(blank_documents_of_kinds(result.output, UNREAD_KINDS),
+                                              is_wanted_document)
+            if error is not None:
+                rendering.errors.append(InputError(k.display, 0,
+                                                   f"the built overlay is not valid YAML: {error.message}"))
+                continue
+            built = [_mapped(context, obj, result.resolve) for document in documents
+                     for obj in objects_in(k.display, document.data)]
+            rendering.consumed |= {displays(path) for path in tree.files}
+            rendering.objects.extend(built)
+            for obj in built:
+                rendering.deployed_by.setdefault(obj.ref, k.display)
 
 
 @dataclass
