@@ -59,7 +59,7 @@ from servegate.discover import SourceFile
 from servegate.render import KUSTOMIZATION_FILES, Displays, RenderOptions, Rendering, offline_environment
 from servegate.render.mapping import KustomizeSourceMap, as_rendered, strip_build_annotations
 from servegate.sources.located import span_of
-from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents
+from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, rewrite_documents_of_kinds
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
@@ -489,8 +489,6 @@ def _targets(target: dict, built: K8sObject, names: set[str]) -> bool:
 
 LIGHT_SCHEMA = "openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}"
 # Documents as blank_documents_of_kinds (sources/yaml_loader.py) splits them.
-_DOCUMENT_START = re.compile(r"\n---(?=[ \t\n]|\Z)")
-_TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
 # A block-style schema key (its value on the lines below); group 1 is everything before the key.
 _SCHEMA_KEY = re.compile(r"^([ ]*(?:-[ ]+)*)openAPIV3Schema:[ \t]*(?:#.*)?$")
 _CRD = "CustomResourceDefinition"
@@ -502,17 +500,9 @@ _COPY_LIMIT = 1 << 20
 def lighten_crd_schemas(text: str) -> str:
     """``text`` with the ``openAPIV3Schema`` block of every CustomResourceDefinition document replaced by
     :data:`LIGHT_SCHEMA`; other documents are left alone, even when they mention the key."""
-    if _CRD not in text or "openAPIV3Schema" not in text:
+    if "openAPIV3Schema" not in text:
         return text
-    starts = [0] + [m.start() + 1 for m in _DOCUMENT_START.finditer(text)]
-    pieces = []
-    for start, end in zip(starts, starts[1:] + [len(text)]):
-        document = text[start:end]
-        kind = _TOP_LEVEL_KIND.search(document)
-        if kind and kind.group(1) == _CRD and "openAPIV3Schema" in document:
-            document = _without_schemas(document)
-        pieces.append(document)
-    return "".join(pieces)
+    return rewrite_documents_of_kinds(text, frozenset({_CRD}), _without_schemas)
 
 
 def _without_schemas(document: str) -> str:

@@ -353,6 +353,16 @@ def blank_documents_of_kinds(text: str, kinds: frozenset[str]) -> str:
 
     Cheaper than parsing them: CustomResourceDefinition schemas are most of the YAML in operator repos.
     """
+    def blank(chunk: str) -> str:
+        head = chunk.partition("\n")[0] if chunk.startswith("---") else ""
+        return head + "\n" * chunk.count("\n")  # keep the separator so documents stay apart
+
+    return rewrite_documents_of_kinds(text, kinds, blank)
+
+
+def rewrite_documents_of_kinds(text: str, kinds: frozenset[str], rewrite: Callable[[str], str]) -> str:
+    """``text`` with ``rewrite(document)`` in place of each document whose top-level ``kind`` is in ``kinds``,
+    found textually (a document's text starts with its ``---`` line, if any)."""
     if not kinds or not any(kind in text for kind in kinds):
         return text
     starts = [0] + [m.start() + 1 for m in _DOCUMENT_START.finditer(text)]
@@ -360,10 +370,7 @@ def blank_documents_of_kinds(text: str, kinds: frozenset[str]) -> str:
     for start, end in zip(starts, starts[1:] + [len(text)]):
         chunk = text[start:end]
         match = _TOP_LEVEL_KIND.search(chunk)
-        if match and match.group(1) in kinds:
-            head = chunk.partition("\n")[0] if chunk.startswith("---") else ""
-            chunk = head + "\n" * chunk.count("\n")  # keep the separator so documents stay apart
-        pieces.append(chunk)
+        pieces.append(rewrite(chunk) if match and match.group(1) in kinds else chunk)
     return "".join(pieces)
 
 
