@@ -59,7 +59,8 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 SMALL_MANIFEST = REPO / "examples" / "ml-serving" / "triton.yaml"
 MODES = ("corpus", "k8s", "small", "linear")
 CHECKOV_FRAMEWORKS = ("kubernetes", "terraform", "helm", "kustomize")
-SAMPLE_SECONDS = 0.1
+SAMPLE_SECONDS = 0.1  # how often the tree's memory is read during a run's first seconds
+SLOW_SAMPLE_SECONDS = 0.5  # and after: reading smaps of gigabyte processes costs CPU the tools would use
 
 
 @dataclass
@@ -127,7 +128,7 @@ def measure(command: list[str], env: dict[str, str]) -> Run:
 
     def sample() -> None:
         nonlocal peak_tree
-        while not finished.wait(SAMPLE_SECONDS):
+        while not finished.wait(SAMPLE_SECONDS if time.perf_counter() - started < 5 else SLOW_SAMPLE_SECONDS):
             peak_tree = max(peak_tree, _tree_rss(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
