@@ -77,40 +77,51 @@ class Displays:
 def start_rendering(root: Path, files: list[SourceFile], options: RenderOptions) -> PendingRendering:
     """Start building the Kustomize overlays and rendering the Helm charts among the discovered ``files``.
 
-    Both run in the background (their real work happens in Kustomize's and Helm's own processes) while the
-    scan loads its plain files; ``PendingRendering.finish`` waits for them.
+    Both run in background threads (their real work happens in Kustomize's and Helm's own processes) while
+    the scan loads its plain files; ``PendingRendering.finish`` waits for them.
     """
     from servegate.render import helm, kustomize  # subprocess and tarfile only when there is work
 
     displays = Displays(root, files)
-    pending = PendingRendering()
-    try:
-        pending.overlays = kustomize.build_overlays(displays, [f for f in files if f.kind == "yaml"], options)
-    except Exception as exc:  # noqa: BLE001 - report, and keep the rest of the scan
-        pending.failed("Kustomize overlays", exc)
-    charts = [f for f in files if f.kind == "helm"]
-    pending.charts_thread = threading.Thread(target=pending.render_charts, args=(helm, displays, charts, options),
-                                             name="helm", daemon=True)
-    pending.charts_thread.start()
-    return pending
+
+    def render_charts() -> Rendering:
+        charts = Rendering()
+        helm.render_charts(displays, [f for f in files if f.kind == "helm"], options, charts)
+        return charts
+
+    return PendingRendering(
+        overlays=_Stage("Kustomize overlays", lambda: kustomize.build_overlays(
+            displays, [f for f in files if f.kind == "yaml"], options)),
+        charts=_Stage("Helm charts", render_charts))
+
+
+class _Stage:
+    """One rendering stage running in a thread of its own; ``result`` waits for what it returned."""
+
+    def __init__(self, name: str, work: Callable[[], Any]) -> None:
+        self.name, self._work = name, work
+        self._value: Any = None
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except Exception as exc:  # noqa: BLE001 - handed to the scanning thread by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 @dataclass
 class PendingRendering:
-    overlays: Any = None  # kustomize.PendingOverlays
-    charts: Rendering = field(default_factory=Rendering)
-    charts_thread: threading.Thread | None = None
-    problems: list[InputError] = field(default_factory=list)
-
-    def failed(self, stage: str, exc: BaseException) -> None:
-        self.problems.append(InputError("<render>", 0, f"internal error rendering {stage}: "
-                                                       f"{type(exc).__name__}: {exc}"))
-
-    def render_charts(self, helm: Any, displays: Displays, charts: list[SourceFile], options: RenderOptions) -> None:
-        try:
-            helm.render_charts(displays, charts, options, self.charts)
-        except Exception as exc:  # noqa: BLE001 - report, and keep the rest of the scan
-            self.failed("Helm charts", exc)
+    overlays: _Stage  # gives kustomize.BuiltOverlays
+    charts: _Stage  # gives the charts' Rendering
 
     def finish(self, objects_by_file: dict[str, list[K8sObject]],
                load_file: Callable[[Path, str], list[K8sObject]]) -> Rendering:
@@ -120,18 +131,23 @@ class PendingRendering:
         back into; ``load_file(path, name)`` loads a file the scan did not include (a base outside the root).
         """
         rendering = Rendering()
-        if self.overlays is not None:
+        problems: list[InputError] = []
+
+        def reported(stage: _Stage, step: Callable[[], Any]) -> Any:
             try:
-                self.overlays.record(objects_by_file, load_file, rendering)
+                return step()
             except Exception as exc:  # noqa: BLE001 - report, and keep the rest of the scan
-                self.failed("Kustomize overlays", exc)
-        if self.charts_thread is not None:
-            self.charts_thread.join()
-        rendering.objects += self.charts.objects
-        rendering.errors += self.problems + self.charts.errors
-        rendering.skipped += self.charts.skipped
-        rendering.consumed |= self.charts.consumed
-        for ref, by in self.charts.deployed_by.items():
+                problems.append(InputError("<render>", 0, f"internal error rendering {stage.name}: "
+                                                          f"{type(exc).__name__}: {exc}"))
+                return None
+
+        reported(self.overlays, lambda: self.overlays.result().record(objects_by_file, load_file, rendering))
+        charts = reported(self.charts, self.charts.result) or Rendering()
+        rendering.objects += charts.objects
+        rendering.errors += problems + charts.errors
+        rendering.skipped += charts.skipped
+        rendering.consumed |= charts.consumed
+        for ref, by in charts.deployed_by.items():
             rendering.deployed_by.setdefault(ref, by)
         return rendering
 

@@ -45,7 +45,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,15 +229,13 @@ def _used_folders(context: _Context, kustomizations: list[Kustomization]) -> set
     return used
 
 
-def build_overlays(displays: Displays, files: list[SourceFile], options: RenderOptions) -> PendingOverlays:
-    """Start building the scan's overlays in the background; ``record`` waits for them and maps their objects.
+def build_overlays(displays: Displays, files: list[SourceFile], options: RenderOptions) -> BuiltOverlays:
+    """Build the scan's overlays; ``BuiltOverlays.record`` maps their objects back once the plain files are loaded.
 
-    The builds need only the Kustomization files, so they run (in Kustomize's processes) while the scan
-    loads every plain file, which mapping the built objects back needs."""
-    pending = PendingOverlays(_Context(displays, {}, _no_loader))
-    pending.thread = threading.Thread(target=pending.build, args=(files, options), name="kustomize", daemon=True)
-    pending.thread.start()
-    return pending
+    The builds need only the Kustomization files, so the scan runs this while it loads every plain file."""
+    built = BuiltOverlays(_Context(displays, {}, _no_loader))
+    built.build(files, options)
+    return built
 
 
 def _no_loader(path: Path, display: str) -> list[K8sObject]:
@@ -246,20 +243,12 @@ def _no_loader(path: Path, display: str) -> list[K8sObject]:
 
 
 @dataclass
-class PendingOverlays:
+class BuiltOverlays:
     context: _Context
-    thread: threading.Thread | None = None
     early: Rendering = field(default_factory=Rendering)  # what is known before any build (refusals, skips)
     built: list[tuple[Kustomization, _Tree, _Built]] = field(default_factory=list)
-    failure: BaseException | None = None
 
     def build(self, files: list[SourceFile], options: RenderOptions) -> None:
-        try:
-            self._build(files, options)
-        except BaseException as exc:  # noqa: BLE001 - raised again in the scanning thread by record()
-            self.failure = exc
-
-    def _build(self, files: list[SourceFile], options: RenderOptions) -> None:
         context, rendering = self.context, self.early
         found = [k for f in files if f.path.name in KUSTOMIZATION_FILES
                  if (k := context.kustomization(Path(os.path.abspath(f.path.parent)))) is not None]
@@ -299,11 +288,7 @@ class PendingOverlays:
         self.built = [(k, trees[k.folder], result) for k, result in zip(buildable, outputs)]
 
     def record(self, objects_by_file: dict[str, list[K8sObject]], load_file: Loader, rendering: Rendering) -> None:
-        """Wait for the builds, then add their objects, mapped back to the files they came from, and errors."""
-        if self.thread is not None:
-            self.thread.join()
-        if self.failure is not None:
-            raise self.failure
+        """Add the built objects, mapped back to the files they came from, and the errors."""
         context, displays = self.context, self.context.displays
         context.objects_by_file, context.load_file = objects_by_file, load_file
         rendering.errors.extend(self.early.errors)
