@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,8 +28,8 @@ from servegate.render import RenderOptions
 from servegate.scan import ScanOptions, scan
 from servegate.sources import hcl_ast as ast
 from servegate.sources.hcl_loader import parse_hcl, parse_hcl_json
-from servegate.sources.located import LDict, LList
-from servegate.sources.yaml_loader import load_documents, load_json_documents
+from servegate.sources.located import LDict, LList, TooDeep, located_from_plain
+from servegate.sources.yaml_loader import MAX_DEPTH, load_documents, load_json_documents
 
 EXAMPLES = os.environ.get("SERVEGATE_FUZZ_EXAMPLES")
 FUZZ = settings(max_examples=int(EXAMPLES or 40), deadline=None, derandomize=EXAMPLES is None,
@@ -121,6 +122,34 @@ def test_json_documents_load_as_written_with_exact_spans(tree, indent, ascii_onl
     assert error is None
     assert documents[0].data == tree
     _spans_cover_their_text(documents[0].data, text.replace("\t", " "), json.loads)
+
+
+@FUZZ
+@given(st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False, allow_infinity=False),
+              st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=20))
+def test_admitted_objects_are_located_as_in_their_indented_json(tree):
+    """The admission webhook builds the located tree of an object without text: its spans must be those of
+    the object printed as indented JSON."""
+    located = located_from_plain(tree, MAX_DEPTH)
+    assert located == tree
+    _spans_cover_their_text(located, json.dumps(tree, indent=2, ensure_ascii=False), json.loads)
+
+
+def test_located_objects_nest_no_deeper_than_the_loaders_allow():
+    for levels in (MAX_DEPTH, MAX_DEPTH + 1):
+        deep: Any = "leaf"
+        for _ in range(levels):
+            deep = [deep]
+        _, error = load_json_documents(json.dumps(deep))
+        if levels <= MAX_DEPTH:
+            assert error is None and located_from_plain(deep, MAX_DEPTH) == deep
+        else:
+            assert error is not None and "deeper" in error.message
+            with pytest.raises(TooDeep):
+                located_from_plain(deep, MAX_DEPTH)
 
 
 # ---------------------------------------------------------------------------------------------------------------

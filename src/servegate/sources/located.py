@@ -6,6 +6,8 @@ Loaders build these; rules never read positions, they only name paths such as
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Any
 
@@ -106,6 +108,7 @@ def line_within_scalar(root: Any, path: Path, offset: int) -> int:
     return span[0]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # rules name the same few paths over and over
 def format_path(path: Path) -> str:
     out: list[str] = []
     for step in path:
@@ -123,3 +126,51 @@ _IDENTIFIER = re.compile(r"[\w-]+")
 
 def _is_identifier(step: str) -> bool:
     return bool(_IDENTIFIER.fullmatch(step)) and (step.isascii() or all(ch.isalnum() or ch in "_-" for ch in step))
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def located_from_plain(value: Any, max_depth: int) -> Any:
+    """LDict/LList from plain JSON values (``json.loads``), each span where ``json.dumps(value, indent=2)`` puts
+    the node: for an object that has no file of its own (an admission request's), that text is its source.
+
+    Raises ``TooDeep`` past ``max_depth`` levels of nesting, as the loaders refuse such documents.
+    """
+    line = 1
+
+    def width(scalar: Any) -> int:
+        if isinstance(scalar, str) and scalar.isascii() and scalar.isprintable() and '"' not in scalar \
+                and "\\" not in scalar:
+            return len(scalar) + 2
+        return len(json.dumps(scalar, ensure_ascii=False))
+
+    def build(node: Any, column: int, depth: int) -> tuple[Any, Span]:
+        nonlocal line
+        if not isinstance(node, (dict, list)):
+            return node, (line, column, line, column + width(node), '"' if isinstance(node, str) else "")
+        if depth >= max_depth:
+            raise TooDeep(f"nesting deeper than {max_depth} levels")
+        start, inner = line, 2 * depth + 3  # the column of a member: one indent more than this node's
+        if isinstance(node, dict):
+            located: Any = LDict()
+            for key, item in node.items():
+                line += 1
+                key_end = inner + width(key)
+                located.key_spans[key] = (line, inner, line, key_end, '"')
+                child, located.value_spans[key] = build(item, key_end + 2, depth + 1)
+                dict.__setitem__(located, key, child)
+        else:
+            located = LList()
+            for item in node:
+                line += 1
+                child, span = build(item, inner, depth + 1)
+                list.append(located, child)
+                located.item_spans.append(span)
+        if node:
+            line += 1  # the closing bracket has a line of its own
+        located.span = (start, column, line, inner - 1 if node else column + 2, "")
+        return located, located.span
+
+    return build(value, 1, 0)[0]
