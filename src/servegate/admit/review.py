@@ -1,10 +1,11 @@
 """One AdmissionReview (``admission.k8s.io/v1``) in, one out.
 
-The object of a request is judged as ``servegate scan`` judges a manifest that holds it alone: serialized to JSON
-and read by the project's JSON loader (so every view and symbolic path works unchanged), then checked by the
-built-in Kubernetes rules that look at one object at a time (scopes CONTAINER, POD and OBJECT) and by any other
-``Check`` (custom policies), with the scan's suppression annotations, ``[[suppress]]`` entries and severity
-overrides. Nothing here does I/O: the server hands in bytes and sends back the document it gets.
+The object of a request is judged as ``servegate scan`` judges a manifest that holds it alone: turned into the
+located tree a loader makes of a file (positions as in the object printed as indented JSON), so every view and
+symbolic path works unchanged, then checked by the built-in Kubernetes rules that look at one object at a time
+(scopes CONTAINER, POD and OBJECT) and by any other ``Check`` (custom policies, which see it as Conftest gives
+them a JSON manifest), with the scan's suppression annotations, ``[[suppress]]`` entries and severity overrides.
+Nothing here does I/O: the server hands in bytes and sends back the document it gets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from servegate.admit.settings import AdmitSettings
@@ -22,7 +22,8 @@ from servegate.findings import Finding, InputError
 from servegate.model.k8s import Inventory, K8sObject, is_wanted_document, objects_in
 from servegate.rules.base import Rule, Scope
 from servegate.evaluate import evaluate
-from servegate.sources.yaml_loader import load_json_documents
+from servegate.sources.located import TooDeep, located_from_plain
+from servegate.sources.yaml_loader import MAX_DEPTH
 from servegate.suppression import ConfigSuppression, Suppressions
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ MAX_WARNING_CHARS = 256  # the API server may cut longer warnings
 MAX_WARNING_TOTAL = 4096  # and drops warnings past this many characters in all
 MAX_HINT_CHARS = 150
 _NUMBERS = re.compile(r"(\d+)")
-_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 class BadReview(ValueError):
@@ -69,8 +69,9 @@ class Admitted:
 
     file: str  # admission/<namespace>/<kind>/<name>: what findings and [[suppress]] paths name
     ref: str  # Kind/namespace/name, as findings name the object
-    text: str  # the object as JSON: what policies read
-    objects: tuple[K8sObject, ...]  # what the JSON loader made of it (nothing for kinds no rule reads)
+    contents: dict[str, Any]  # the object as plain JSON values: what policies read
+    located: Any  # the same, located (LDict), or None when it is too deep to read
+    objects: tuple[K8sObject, ...]  # the Kubernetes objects in it (nothing for kinds no rule reads)
 
 
 # A check judges one admitted object: its findings, and the errors of rules that broke.
@@ -143,14 +144,14 @@ def policy_check(policies: PolicySet) -> Check:
 
     Their OPA worker answers one query at a time, so request threads take turns.
     """
-    from servegate.discover import SourceFile
+    from servegate.policy.inputs import Document
 
     turn = threading.Lock()
 
     def check(admitted: Admitted) -> tuple[list[Finding], list[InputError]]:
-        source = SourceFile(Path("/", admitted.file), admitted.file, "json")  # nothing reads the path: no file
+        document = Document(admitted.file, "json", admitted.contents, admitted.located)
         with turn:
-            return policies.evaluate([(source, admitted.text)])
+            return policies.evaluate_documents([document])
 
     return check
 
@@ -204,7 +205,7 @@ class Reviewer:
         return Verdict(True, "", _within_budget(would_deny + warnings), denying, warning, suppressed, note_texts)
 
     def admitted(self, request: AdmissionRequest) -> tuple[Admitted, str]:
-        """The request's object read like a JSON manifest, or the loader's error."""
+        """The request's object read like a JSON manifest, or why it cannot be."""
         obj = dict(request.object or {})
         metadata = obj.get("metadata")
         metadata = dict(metadata) if isinstance(metadata, dict) else {}
@@ -214,11 +215,17 @@ class Reviewer:
         name = metadata.get("name") or metadata.get("generateName") or request.name or "-"
         kind, namespace = obj.get("kind") or request.kind or "-", metadata.get("namespace") or ""
         file = f"admission/{namespace or '-'}/{kind}/{name}"
-        text = loader_json(obj)
-        documents, error = load_json_documents(text, is_wanted_document)
-        objects = tuple(o for document in documents for o in objects_in(file, document.data))
+        try:
+            located = located_from_plain(obj, MAX_DEPTH)
+        except TooDeep as exc:
+            located, error = None, f"{exc}, starting at line 1"
+        else:
+            error = ""
+        wanted = located is not None and is_wanted_document(str(obj.get("kind") or ""),
+                                                            str(obj.get("apiVersion") or ""))
+        objects = tuple(objects_in(file, located)) if wanted else ()
         ref = objects[0].ref if objects else "/".join(part for part in (kind, namespace, name) if part)
-        return Admitted(file, ref, text, objects), (error.message if error else "")
+        return Admitted(file, ref, obj, located, objects), error
 
     def denial_message(self, ref: str, findings: Sequence[Finding]) -> str:
         levels = " or ".join(s.label for s in sorted(self.settings.deny))
@@ -237,19 +244,6 @@ class Reviewer:
         if self.settings.dry_run:
             return Verdict(True, warnings=(_cut(f"dry-run, would deny: {message}", MAX_WARNING_CHARS),))
         return Verdict(False, message)
-
-
-def loader_json(obj: Any) -> str:
-    """JSON that the project's loader (the YAML parser) and ``json.loads`` read alike.
-
-    YAML refuses some characters raw (C1 controls, U+FFFE) and folds others as line breaks (U+0085, U+2028): those
-    are escaped. A lone surrogate, which the API server's decoder never lets through, becomes U+FFFD.
-    """
-    def escape(match: re.Match[str]) -> str:
-        char = match.group()
-        return "\\ufffd" if "\ud800" <= char <= "\udfff" else f"\\u{ord(char):04x}"
-
-    return _YAML_UNSAFE.sub(escape, json.dumps(obj, ensure_ascii=False))
 
 
 def review_document(uid: str, verdict: Verdict) -> dict[str, Any]:

@@ -9,18 +9,20 @@ runs them over the scanned files in the shape Conftest gives them (``inputs``) a
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servegate.findings import Finding, InputError
-from servegate.policy.engine import DEFAULT_TIMEOUT, Engine, PolicyEngineError, PolicyTimeout
+from servegate.policy.engine import DEFAULT_TIMEOUT, Engine, InProcessEngine, PolicyEngineError, PolicyTimeout
 from servegate.policy.loader import Loaded, PolicyLoadError, load
 from servegate.policy.rules import PolicyRule, build_rules
 
 if TYPE_CHECKING:
     from servegate.discover import SourceFile
+    from servegate.policy.inputs import Document
 
 __all__ = ["PolicyLoadError", "PolicyOptions", "PolicySet", "load_policies"]
 
@@ -36,6 +38,7 @@ class PolicyOptions:
     timeout: float = DEFAULT_TIMEOUT  # seconds per input
     select: tuple[str, ...] = ()  # rule id prefixes, as --select and --ignore
     ignore: tuple[str, ...] = ()
+    in_process: bool = False  # OPA in this process (see engine.InProcessEngine), not in a worker process
 
 
 @dataclass
@@ -57,19 +60,25 @@ class PolicySet:
         self.engine.close()
 
     def evaluate(self, sources: list[tuple[SourceFile, str]]) -> tuple[list[Finding], list[InputError]]:
-        """Every rule over every document (or over all of them at once with ``combine``)."""
-        from servegate.policy.inputs import combined, documents
+        """Every rule over every document of the files (or over all of them at once with ``combine``)."""
+        from servegate.policy.inputs import documents
+
+        if not self.rules:
+            return [], []
+        return self.evaluate_documents(documents(sources, self.options.parser))
+
+    def evaluate_documents(self, docs: list[Document]) -> tuple[list[Finding], list[InputError]]:
+        from servegate.policy.inputs import combined
         from servegate.policy.results import ResultError, finding, results
 
         if not self.rules:
             return [], []
-        docs = documents(sources, self.options.parser)
         if self.options.combine:
             docs.sort(key=lambda d: d.file)
             batches = [(docs, combined(docs))] if docs else []
         else:
             batches = [([d], d.contents) for d in docs]
-        query, exception_of = self._query()
+        query, exception_of = self._query
         findings: dict[tuple, Finding] = {}
         errors: list[InputError] = []
         for batch, value in batches:
@@ -92,6 +101,7 @@ class PolicySet:
                 errors.append(InputError(where, 0, f"policy evaluation failed: {exc}"))
         return sorted(findings.values(), key=Finding.sort_key), errors
 
+    @functools.cached_property
     def _query(self) -> tuple[str, dict[str, int]]:
         """One query for every rule (an undefined rule gives an empty list) and each namespace's exceptions."""
         parts = [f"r{i} := [v | v := {_ref(rule.namespace, rule.rule)}]" for i, rule in enumerate(self.rules)]
@@ -111,7 +121,7 @@ def _ref(namespace: str, name: str) -> str:
 def load_policies(options: PolicyOptions) -> PolicySet:
     """Policies read, checked and compiled; raises ``PolicyLoadError`` (message names file and line) or
     ``BindingsMissing`` (OPA's bindings are not installed)."""
-    engine = Engine(options.timeout)
+    engine = (InProcessEngine if options.in_process else Engine)(options.timeout)
     try:
         loaded = load(engine, list(options.policies), list(options.data))
         namespaces = loaded.packages if options.all_namespaces else list(dict.fromkeys(options.namespaces))
