@@ -5,6 +5,8 @@ Expected results are worked out from OPA's and Conftest's documented semantics (
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,28 @@ def test_policy_test_command_runs_rego_unit_tests(tmp_path, capsys):
 def test_the_policy_bundle_passes_its_own_tests(capsys):
     assert main(["policy", "test", str(ROOT / "policies")]) == 0
     assert capsys.readouterr().out.rstrip().endswith("PASS: 62/62")
+
+
+IN_PROCESS_SCRIPT = """
+import json, sys
+from pathlib import Path
+from servegate.policy import PolicyOptions, load_policies
+from servegate.scan import ScanOptions, scan
+
+answers = []
+for in_process in (False, True):
+    with load_policies(PolicyOptions((Path(sys.argv[2]),), in_process=in_process)) as policies:
+        findings = scan([Path(sys.argv[1])], ScanOptions(rules=(), policies=policies)).findings
+    answers.append([[f.rule_id, f.location.line, f.message, f.suppression] for f in findings])
+print(json.dumps(answers))
+"""
+
+
+def test_opa_in_process_answers_as_the_worker_process_does():
+    """The admission webhook runs OPA in its own process (no process hop per request). A separate interpreter
+    here, because a process that has loaded Go must not fork, and these tests fork."""
+    pytest.importorskip("opa_bindings")
+    output = subprocess.run([sys.executable, "-c", IN_PROCESS_SCRIPT, str(CONFTEST / "configs"),
+                             str(CONFTEST / "policy")], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    worker, in_process = json.loads(output)
+    assert len(worker) == 6 and in_process == worker

@@ -82,7 +82,9 @@ class Assembly:
                 policies.close()
         self.rules = admission_rules(select_rules(self.select, self.ignore), self.settings.skip_rules)
 
-    def load_policies(self) -> PolicySet | None:
+    def load_policies(self, in_process: bool = False) -> PolicySet | None:
+        """The policies compiled by OPA: in a worker process, or (``in_process``) in this process, which must then
+        never fork."""
         if not self.policy_paths:
             return None
         from servegate.policy import PolicyLoadError, PolicyOptions, load_policies
@@ -91,7 +93,7 @@ class Assembly:
         options = PolicyOptions(
             policies=self.policy_paths, data=self.options.data, namespaces=self.options.namespaces or ("main",),
             all_namespaces=self.options.all_namespaces, parser="json", timeout=self.settings.timeout,
-            select=tuple(self.select), ignore=tuple(self.ignore) + self.settings.skip_rules)
+            select=tuple(self.select), ignore=tuple(self.ignore) + self.settings.skip_rules, in_process=in_process)
         try:
             return load_policies(options)
         except BindingsMissing as exc:
@@ -109,7 +111,7 @@ class Assembly:
 def run(options: AdmitOptions) -> int:
     """Serve until SIGTERM; the exit code."""
     from servegate.admit.server import Webhook, tls_context
-    from servegate.admit.workers import available_cpus, listen, run_workers
+    from servegate.admit.workers import ConnectionShares, available_cpus, listen, run_workers
 
     assembly = Assembly(options)
     log = JsonLog(level=options.log_level)
@@ -121,12 +123,19 @@ def run(options: AdmitOptions) -> int:
     except OSError as exc:  # ssl.SSLError included: a certificate or key that does not load
         raise CommandError(f"cannot serve on {options.host}:{options.port} with {options.tls_cert}: {exc}") from None
 
+    workers = options.workers or available_cpus()
+    shares = ConnectionShares(workers) if workers > 1 else None
+
     def serve(worker: int | None) -> None:
-        policies = assembly.load_policies()  # each process its own OPA worker: one is never shared
+        if shares is not None and worker is not None:
+            shares.index = worker
+            shares.report(0)  # a replaced worker starts with none
+        # Each server process its own OPA, in the process: it forks nothing, and bounds each request itself.
+        policies = assembly.load_policies(in_process=True)
         try:
             webhook = Webhook(assembly.reviewer(policies), options.tls_cert, options.tls_key, log=JsonLog(
                 level=options.log_level, **({} if worker is None else {"worker": worker})),
-                shutdown_delay=options.shutdown_delay, listener=listener)
+                shutdown_delay=options.shutdown_delay, listener=listener, shares=shares)
             # The rules, the model code and the policies live as long as the process: out of the collector's
             # sight, a full collection walks only what requests allocate, not all of them (tens of ms each).
             gc.freeze()
@@ -135,7 +144,6 @@ def run(options: AdmitOptions) -> int:
             if policies is not None:
                 policies.close()
 
-    workers = options.workers or available_cpus()
     if workers == 1:
         serve(None)
         return 0

@@ -142,3 +142,32 @@ class Engine:
         self._stderr.seek(0)
         self._stderr.truncate()
         return f"the OPA worker stopped (exit code {code})" + (f": {tail}" if tail else "")
+
+
+class InProcessEngine(Engine):
+    """OPA in this process: no process to start and no JSON between them, but nothing can stop an evaluation, and
+    the process must never fork afterwards. For the admission webhook's worker processes, which bound each request
+    themselves (a request that overruns is answered with an error, and too many overrunning make the process
+    report itself unhealthy)."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        require_bindings()
+        # Read when the Go runtime starts, that is when the bindings load. Evaluations take turns on the engine,
+        # so one Go thread at a time does the work; with more, idle ones spin looking for work after each call.
+        # OPA's heap is a few MB: collecting it at 5x rather than 2x its live size halves the collector's work.
+        # (Measured in the webhook under load: 9.4 -> 8.0 ms of CPU per request, both together.)
+        os.environ.setdefault("GOMAXPROCS", "1")
+        os.environ.setdefault("GOGC", "400")
+        from servegate.policy.worker import OpaSession
+
+        self.timeout = timeout
+        self._session = OpaSession()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _request(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        answer = self._session.answer(request)
+        if "error" in answer:
+            raise PolicyEngineError(answer["error"])
+        return answer

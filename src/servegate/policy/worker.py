@@ -1,10 +1,11 @@
-"""The process that runs OPA: ``python -m servegate.policy.worker``, one JSON request per line on standard input,
-one JSON answer per line on standard output.
+"""OPA itself: ``OpaSession`` answers requests, and ``python -m servegate.policy.worker`` is the process that
+serves them, one JSON request per line on standard input, one JSON answer per line on standard output.
 
 OPA runs in-process through ``opa_bindings``, a Go c-shared library: it cannot be interrupted from Python and it
 does not survive ``fork``. Keeping it in a child process started fresh (never forked from a live Go runtime) lets
 the scanner stop an evaluation that runs too long by killing this process, and keeps a crash of the Go runtime
-from taking the scan down with it.
+from taking the scan down with it. (The admission webhook, which forks nothing and bounds each request itself,
+holds a session in its own process: see ``engine.InProcessEngine``.)
 
 Requests (``op`` and its arguments) and answers:
 
@@ -23,44 +24,65 @@ import sys
 from typing import Any
 
 
-def main() -> int:
-    from opa_bindings import OpaEngine, OpaError
+class OpaSession:
+    """One parser engine and one policy engine; ``answer`` takes a request and gives its answer."""
 
-    parser = OpaEngine()  # never holds user policies: parsing one file cannot fail because of another
-    engine = OpaEngine()
-    prints: list[str] = []
-    engine.print_handler = lambda message, location: prints.append(f"{location}: {message}")
+    def __init__(self) -> None:
+        from opa_bindings import OpaEngine
 
-    def answer(request: dict[str, Any]) -> dict[str, Any]:
-        nonlocal engine
+        self._new_engine = OpaEngine
+        self.parser = OpaEngine()  # never holds user policies: parsing one file cannot fail because of another
+        self.prints: list[str] = []
+        self.engine = self._engine()
+
+    def _engine(self) -> Any:
+        engine = self._new_engine()
+        engine.print_handler = lambda message, location: self.prints.append(f"{location}: {message}")
+        return engine
+
+    def close(self) -> None:
+        self.parser.close()
+        self.engine.close()
+
+    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        from opa_bindings import OpaError
+
+        try:
+            return self._answer(request)
+        except OpaError as exc:
+            return {"error": exc.message, "code": exc.code}
+        except Exception as exc:  # noqa: BLE001 - the caller reports it; the session must keep answering
+            return {"error": f"{type(exc).__name__}: {exc}"}
+
+    def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "parse":
-            found = parser.eval_query("module := rego.parse_module(input.name, input.source)",
-                                      {"name": request["name"], "source": request["source"]})
+            found = self.parser.eval_query("module := rego.parse_module(input.name, input.source)",
+                                           {"name": request["name"], "source": request["source"]})
             return {"ast": found[0]["module"]}
         if op == "load":
-            engine.close()
-            engine = OpaEngine()
-            engine.print_handler = lambda message, location: prints.append(f"{location}: {message}")
+            self.engine.close()
+            self.engine = self._engine()
             for name, source in request["modules"]:
-                engine.add_policy(name, source)
+                self.engine.add_policy(name, source)
             for document in request["data"]:
-                engine.add_data(document)
-            engine.eval_query("true")  # compiles every module now, so errors surface at load time
+                self.engine.add_data(document)
+            self.engine.eval_query("true")  # compiles every module now, so errors surface at load time
             return {"ok": True}
         if op == "query":
-            prints.clear()
-            bindings = engine.eval_query(request["query"], request.get("input"))
-            return {"bindings": bindings, "prints": list(prints)}
+            self.prints.clear()
+            bindings = self.engine.eval_query(request["query"], request.get("input"))
+            return {"bindings": bindings, "prints": list(self.prints)}
         return {"error": f"unknown request {op!r}"}
 
+
+def main() -> int:
+    session = OpaSession()
     for line in sys.stdin:
         try:
-            reply = answer(json.loads(line))
-        except OpaError as exc:
-            reply = {"error": exc.message, "code": exc.code}
-        except Exception as exc:  # noqa: BLE001 - the parent reports it; this process must keep answering
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
+            reply = session.answer(json.loads(line))
+        except ValueError as exc:
+            reply = {"error": f"the request is not JSON: {exc}"}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
     return 0
