@@ -26,6 +26,7 @@ from servegate.admit.logs import JsonLog
 from servegate.admit.review import Reviewer, admission_rules, policy_check, remediation_gist, rule_check
 from servegate.admit.server import Webhook
 from servegate.admit.settings import AdmitSettings, SettingsError, settings_from
+from servegate.admit.workers import ConnectionShares
 from servegate.cli import main
 from servegate.findings import InputError, Severity
 from servegate.rules import BY_ID, REGISTRY
@@ -754,3 +755,17 @@ def test_the_webhook_deployment_passes_its_own_scan_and_its_own_admission(capsys
     own = yaml.safe_load((ROOT / "deploy" / "admission" / "base" / "deployment.yaml").read_text())
     status, document = running.client.post(review(own, "self-1", namespace="servegate-system"))
     assert (status, document["response"]) == (200, {"uid": "self-1", "allowed": True})
+
+
+def test_a_worker_holding_more_connections_than_a_sibling_lets_it_take_the_next():
+    shares = ConnectionShares(2)
+    pid = os.fork()
+    if pid == 0:  # a sibling worker: what it reports is seen by the others
+        shares.index = 1
+        shares.report(3)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    shares.report(4)
+    assert shares.others_hold_fewer()
+    shares.report(3)
+    assert not shares.others_hold_fewer()

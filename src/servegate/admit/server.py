@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from servegate.admit.logs import JsonLog
+from servegate.admit.workers import ConnectionShares
 from servegate.admit.review import (AdmissionRequest, BadReview, CheckFailed, Reviewer, Verdict, error_document,
                                     parse_review, review_document)
 
@@ -43,6 +44,7 @@ MAX_CONNECTIONS = 256  # each holds a thread; past this, new ones are closed at 
 # Kept-alive connections are balanced once, when they open (by kube-proxy across replicas, by the kernel across
 # worker processes): closing each after about this many seconds lets the load spread again.
 CONNECTION_MAX_AGE = 30.0
+ACCEPT_DEFERRAL = 0.005  # how long a worker holding more connections than another waits before it accepts one
 UID = re.compile(rb'"uid"\s*:\s*"([A-Za-z0-9._:-]{1,128})"')
 # TLS 1.2 suites with forward secrecy and authenticated encryption; TLS 1.3 offers nothing weaker.
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -96,8 +98,10 @@ class AdmissionServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], reviewer: Reviewer, certificates: CertificateFiles,
-                 log: JsonLog, listener: socket.socket | None = None) -> None:
+                 log: JsonLog, listener: socket.socket | None = None,
+                 shares: ConnectionShares | None = None) -> None:
         self.reviewer, self.certificates, self.log = reviewer, certificates, log
+        self.shares = shares  # with sibling worker processes on one listener: the connections each holds
         self.settings = reviewer.settings
         self.draining = False
         self.overdue = 0
@@ -117,6 +121,8 @@ class AdmissionServer(ThreadingHTTPServer):
             self.server_address = listener.getsockname()
 
     def get_request(self) -> tuple[socket.socket, Any]:
+        if self.shares is not None and self.shares.others_hold_fewer():
+            time.sleep(ACCEPT_DEFERRAL)  # a sibling takes it, and accept() fails here (the server skips that)
         sock, address = self.socket.accept()
         return self.certificates.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
@@ -124,6 +130,7 @@ class AdmissionServer(ThreadingHTTPServer):
         with self._lock:
             refused = self.open_connections >= self.max_connections
             self.open_connections += 0 if refused else 1
+            self._report_connections()
         if refused:
             self.log("warning", "connection_refused", client=client_address[0],
                      reason=f"{self.max_connections} connections already open")
@@ -137,6 +144,11 @@ class AdmissionServer(ThreadingHTTPServer):
         finally:
             with self._lock:
                 self.open_connections -= 1
+                self._report_connections()
+
+    def _report_connections(self) -> None:
+        if self.shares is not None:
+            self.shares.report(self.open_connections)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
@@ -397,10 +409,10 @@ class Webhook:
 
     def __init__(self, reviewer: Reviewer, cert: Path, key: Path, host: str = "0.0.0.0", port: int = 8443,
                  log: JsonLog | None = None, reload_interval: float = 10.0, shutdown_delay: float = 0.0,
-                 listener: socket.socket | None = None) -> None:
+                 listener: socket.socket | None = None, shares: ConnectionShares | None = None) -> None:
         self.log = log or JsonLog()
         self.certificates = CertificateFiles(cert, key, self.log)
-        self.server = AdmissionServer((host, port), reviewer, self.certificates, self.log, listener)
+        self.server = AdmissionServer((host, port), reviewer, self.certificates, self.log, listener, shares)
         self.reload_interval, self.shutdown_delay = reload_interval, shutdown_delay
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -10,6 +10,7 @@ watcher: the workers share nothing but the socket, as replicas share nothing at 
 from __future__ import annotations
 
 import math
+import mmap
 import os
 import signal
 import socket
@@ -32,6 +33,27 @@ def available_cpus() -> int:
     except (OSError, ValueError):
         pass
     return max(1, count)
+
+
+class ConnectionShares:
+    """How many connections each worker process holds, in memory they all share (mapped before the fork).
+
+    The kernel hands a new connection to whichever worker accepts first, and the API server keeps its few
+    connections open for long: left alone, one worker may serve five of eight and run out of CPU while the other
+    idles. A worker holding more than another lets it take the next connection.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._memory = mmap.mmap(-1, 8 * workers)  # anonymous and shared: one copy for every forked worker
+        self._counts = memoryview(self._memory).cast("q")
+        self.index = 0  # this process's slot, set in each worker
+
+    def report(self, open_connections: int) -> None:
+        self._counts[self.index] = open_connections
+
+    def others_hold_fewer(self) -> bool:
+        mine = self._counts[self.index]
+        return any(count < mine for index, count in enumerate(self._counts) if index != self.index)
 
 
 def listen(host: str, port: int) -> socket.socket:
