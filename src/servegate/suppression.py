@@ -104,7 +104,8 @@ class Suppressions:
         for finding in findings:
             if finding.rule_id in self.severity_overrides:
                 finding = dataclasses.replace(finding, severity=self.severity_overrides[finding.rule_id])
-            seen_fingerprints.add(finding.fingerprint)
+            if self.baseline is not None:  # a fingerprint is a hash: only a baseline needs it
+                seen_fingerprints.add(finding.fingerprint)
             how, reason = self._why_suppressed(finding, used_annotations)
             if how:
                 finding = dataclasses.replace(finding, suppressed=True, suppression=how, justification=reason)

@@ -833,6 +833,8 @@ def model_server_root(c: Container) -> Iterator[Hit]:
 
 def _bindings_of(pod: PodSpec) -> list[K8sObject]:
     """Bindings naming the pod's service account, groups included (the resource graph's G-01 walk)."""
+    if not pod.inventory.of_kind("RoleBinding", "ClusterRoleBinding"):
+        return []  # no need to build the graph (for a lone object at admission, it would be most of the work)
     return pod.inventory.graph.bindings(pod)
 
 
