@@ -148,3 +148,33 @@ def test_python_module_programs_are_recognised():
     container = pods(manifest)[0].containers[0]
     assert identify(container) == {"vllm"}
     assert container.argv.value("--model")[0] == "org/m"
+
+
+def test_objects_near_one_include_every_object_deployed_with_it_either_way():
+    """``Inventory.near`` stands in for pairing an object with every other (quadratic in a monorepo): it must
+    never miss one that ``deployed_together`` accepts, in either order."""
+    files = ["root.yaml", "app/a.yaml", "app/b.yaml", "app/sub/c.yaml", "repo/config/manager/m.yaml",
+             "repo/config/rbac/r.yaml", "repo/config/default/kustomization.yaml", "repo/other/deep/x/o.yaml",
+             "repo/base/s.yaml", "elsewhere/z.yaml", "/abs/dir/f.yaml"]
+    kustomization = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../manager, "
+                     "../rbac, ../../base/s.yaml]\n")
+    objects = []
+    for index, file in enumerate(files):
+        text = kustomization if file.endswith("kustomization.yaml") else \
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{index}}}\n"
+        for document in load_documents(text)[0]:
+            objects.extend(objects_in(file, document.data))
+    inventory = Inventory.of(objects)
+    checked = 0
+    for obj in objects:
+        near = inventory.near(obj, "ConfigMap")
+        assert near == [o for o in objects if o in near]  # in inventory order
+        for other in objects:
+            if other.kind == "ConfigMap" and (inventory.deployed_together(obj, other) or
+                                              inventory.deployed_together(other, obj)):
+                assert other in near, (obj.file, other.file)
+                checked += 1
+    assert checked > len(files)  # kustomize builds and shared folders made pairs, not only each object alone
+    manager = next(o for o in objects if o.file == "repo/config/manager/m.yaml")
+    assert {o.file for o in inventory.near(manager, "ConfigMap")} >= {"repo/config/rbac/r.yaml"}
+    assert "elsewhere/z.yaml" not in {o.file for o in inventory.near(manager, "ConfigMap")}

@@ -473,6 +473,17 @@ class ResourceGraph:
         egress_open = not egress or any(_opens(rule, "to") for p in egress for rule in as_list(p.get("spec", "egress")))
         return NetworkCoverage(tuple(ingress), tuple(egress), ingress_open, egress_open, deny_in, deny_out)
 
+    def _maybe_linked(self, obj: K8sObject, kind: str, objects: list[K8sObject]) -> list[K8sObject]:
+        """Those of ``objects`` (of one kind and namespace, in inventory order) that ``linked`` may accept for
+        ``obj``, without trying each: in a monorepo, that grows with the square of a namespace."""
+        if len(objects) < 2:
+            return objects
+        near = self.inventory.near(obj, kind)
+        if not self._specific(obj):
+            return [other for other in near if self.namespace(other) == self.namespace(obj)]
+        ids = {id(other) for other in near}
+        return [other for other in objects if self._specific(other) or id(other) in ids]
+
     def istio_policies(self, pod: PodSpec, kind: str) -> list[K8sObject]:
         """Istio policies of ``kind`` that apply to the pod: its namespace's (all pods, or selecting it) and
         the mesh-wide ones of the root namespace."""
@@ -480,7 +491,8 @@ class ResourceGraph:
         namespace, labels = self.namespace(pod.obj), self.labels(pod)
         found = []
         for policy_ns in dict.fromkeys((namespace, ISTIO_ROOT_NAMESPACE)):
-            for policy in self.policies(kind, policy_ns):
+            policies = self.policies(kind, policy_ns)
+            for policy in self._maybe_linked(pod.obj, kind, policies) if policy_ns == namespace else policies:
                 if policy.get("spec", "targetRef") is not None or policy.get("spec", "targetRefs") is not None:
                     continue
                 if policy_ns == namespace and not self.linked(policy, pod.obj):

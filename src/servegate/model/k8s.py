@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from servegate.findings import Location
 from servegate.sources.located import Path, format_path, get_path, line_within_scalar, span_of
@@ -120,6 +120,7 @@ class Inventory:
     _kustomize: Any = None
     terraform: Any = None  # the scan's TfInventory: the resource graph reaches across both layers
     _graph: Any = None
+    _memo: dict[tuple, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, objects: Iterable[K8sObject]) -> Inventory:
@@ -138,6 +139,52 @@ class Inventory:
 
     def find(self, kind: str, namespace: str, name: str) -> K8sObject | None:
         return self._by_name.get((kind, namespace or "default", name))
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """A value derived from the whole inventory (an index rules share), computed once."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def near(self, obj: K8sObject, *kinds: str) -> list[K8sObject]:
+        """Objects of these kinds that may be deployed with ``obj``: every ``other`` for which
+        ``deployed_together`` (either way round) is above 0, and a few more, in inventory order. Found through
+        indexes: pairing an object with every other of its namespace grows with the square of a monorepo."""
+        under, by_grandparent, by_nearest = self.memo(("near",), self._near_indexes)
+        folder = posixpath.dirname(obj.file)
+        areas = [posixpath.dirname(folder) if folder.count("/") >= 1 else folder]  # see deployed_together
+        nearest = self.kustomize.nearest(obj.file)
+        areas += self.kustomize.built.get(id(nearest), ()) if nearest is not None else ()
+        groups = [under.get(area, ()) for area in areas]
+        path, parent = folder, None  # the other way round: objects whose grandparent folder holds obj ...
+        while path and path != parent:
+            groups.append(by_grandparent.get(path, ()))
+            path, parent = posixpath.dirname(path), path
+        groups.append(by_grandparent.get("", ()))
+        groups += [by_nearest.get(id(k), ()) for k in self.kustomize.reaching(obj.file)]  # ... or whose build does
+        wanted = set(kinds)
+        found = {id(o): o for group in groups for o in group if o.kind in wanted}
+        order = self.memo(("order",), lambda: {id(o): i for i, o in enumerate(self.objects)})
+        return sorted(found.values(), key=lambda o: order[id(o)])
+
+    def _near_indexes(self) -> tuple[dict, dict, dict]:
+        under: dict[str, list[K8sObject]] = defaultdict(list)  # a file or any folder above it -> its objects
+        by_grandparent: dict[str, list[K8sObject]] = defaultdict(list)  # objects two folders deep or more
+        by_nearest: dict[int, list[K8sObject]] = defaultdict(list)  # id(innermost Kustomization building them)
+        for other in self.objects:
+            path, parent = other.file, None
+            while path and path != parent:
+                under[path].append(other)
+                path, parent = posixpath.dirname(path), path
+            if path == "":
+                under[""].append(other)
+            folder = posixpath.dirname(other.file)
+            if folder.count("/") >= 1:
+                by_grandparent[posixpath.dirname(folder)].append(other)
+            nearest = self.kustomize.nearest(other.file)
+            if nearest is not None:
+                by_nearest[id(nearest)].append(other)
+        return under, by_grandparent, by_nearest
 
     def named(self, kind: str, name: str) -> list[K8sObject]:
         """Every object of that kind and name, whatever its namespace or file."""

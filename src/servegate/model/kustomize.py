@@ -30,6 +30,8 @@ class KustomizeIndex:
     kustomizations: list[K8sObject] = field(default_factory=list)
     patch_files: set[str] = field(default_factory=set)
     images: list[tuple[K8sObject, int, dict]] = field(default_factory=list)  # (kustomization, index, entry)
+    images_named: dict[str, list[tuple[K8sObject, int, dict]]] = field(default_factory=dict)  # by `name:`
+    built: dict[int, frozenset[str]] = field(default_factory=dict)  # id(kustomization) -> paths its build includes
     _included_by: dict[str, list[K8sObject]] = field(default_factory=dict)  # path -> kustomizations including it
     _reaching: dict[str, list[K8sObject]] = field(default_factory=dict)
 
@@ -60,6 +62,7 @@ class KustomizeIndex:
             for i, entry in enumerate(_as_list(k.get("images"))):
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     index.images.append((k, i, entry))
+                    index.images_named.setdefault(entry["name"], []).append((k, i, entry))
 
         reach: dict[int, frozenset[str]] = {}
 
@@ -74,7 +77,8 @@ class KustomizeIndex:
             return reach[id(k)]
 
         for k in index.kustomizations:
-            for path in reach_of(k, frozenset({id(k)})):
+            index.built[id(k)] = reach_of(k, frozenset({id(k)}))
+            for path in index.built[id(k)]:
                 index._included_by.setdefault(path, []).append(k)
         return index
 

@@ -598,8 +598,8 @@ def _kustomized_images(c: Container) -> list[tuple[str, K8sObject]]:
         return []
     repository = image_repository(c.image)
     rewritten = []
-    for kustomization, _, entry in index.images:
-        if entry.get("name") != repository or not index.reaches(kustomization, c.obj.file):
+    for kustomization, _, entry in index.images_named.get(repository, ()):
+        if not index.reaches(kustomization, c.obj.file):
             continue
         digest = entry.get("digest") or image_digest(c.image)
         tag = entry.get("newTag") if entry.get("newTag") is not None else image_tag(c.image)
@@ -751,6 +751,29 @@ def _cilium_selects(selector: Any, labels: dict, namespace: str) -> bool:
     return selects(plain, dict(labels, **{"io.kubernetes.pod.namespace": namespace}))
 
 
+NAMESPACED_POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
+
+
+def _policy_candidates(pod: PodSpec) -> list[K8sObject]:
+    """The policies ``_policy_selects`` may accept for the pod, found without pairing the pod with every policy
+    of the scan: the cluster-wide ones, those of its namespace, and those deployed with it (and a few more)."""
+    inventory = pod.inventory
+    cluster_wide = inventory.of_kind(*(k for k in POLICY_KINDS if k not in NAMESPACED_POLICY_KINDS))
+    near = inventory.near(pod.obj, *NAMESPACED_POLICY_KINDS)
+    namespace = inventory.namespace_of(pod.obj)
+    if not namespace:
+        return cluster_wide + near
+    by_namespace = inventory.memo(("policies by namespace",), lambda: _by_namespace(inventory, NAMESPACED_POLICY_KINDS))
+    return cluster_wide + by_namespace.get(namespace, []) + near
+
+
+def _by_namespace(inventory: Inventory, kinds: tuple[str, ...]) -> dict[str, list[K8sObject]]:
+    found: dict[str, list[K8sObject]] = {}
+    for obj in inventory.of_kind(*kinds):
+        found.setdefault(inventory.namespace_of(obj), []).append(obj)
+    return found
+
+
 def _policy_selects(policy: K8sObject, pod: PodSpec, labels: dict) -> bool:
     """Whether a network policy of any common flavour applies to pods with these labels."""
     kind, group, namespace = policy.kind, policy.group, pod.inventory.namespace_of(pod.obj)
@@ -803,7 +826,7 @@ def pod_without_network_policy(pod: PodSpec) -> Iterator[Hit]:
     if pod.inventory.is_patch(pod.obj):
         return
     labels = _pod_labels(pod)
-    for policy in pod.inventory.of_kind(*POLICY_KINDS):
+    for policy in _policy_candidates(pod):
         if _policy_selects(policy, pod, labels):
             return
     yield Hit(pod.meta_path + ("labels",) if pod.meta_path else pod.path,

@@ -299,6 +299,28 @@ def _pod_labels(pod: PodSpec) -> dict:
     return labels
 
 
+def _services_by_selector(inventory: Inventory) -> dict:
+    """Services with a selector, under (namespace, key, value) of one of its labels: a pod can only be selected
+    by those filed under one of its own labels, so no pod is paired with every Service of its namespace.
+    Under None: each Service's place in the inventory."""
+    found: dict = {None: {}}
+    for service in inventory.of_kind("Service"):
+        found[None][id(service)] = len(found[None])
+        selector = service.get("spec", "selector")
+        if isinstance(selector, dict) and selector:
+            pair = next(iter(selector.items()))
+            found.setdefault((service.effective_namespace, *(pair if _hashable(pair) else UNINDEXED)),
+                             []).append(service)
+    return found
+
+
+UNINDEXED = ("", object())  # a selector whose first label is not a plain value: every pod is a candidate
+
+
+def _hashable(pair: tuple) -> bool:
+    return all(isinstance(part, (str, int, float, bool)) or part is None for part in pair)
+
+
 def routes_to(container: Container, ports: Iterable[int] | None = None) -> list[Route]:
     """Services (and what publishes them) that send traffic to the container, optionally on given ports."""
     pod = container.pod
@@ -306,11 +328,13 @@ def routes_to(container: Container, ports: Iterable[int] | None = None) -> list[
     labels = _pod_labels(pod)
     named = container_ports(container)
     found: list[Route] = []
-    for service in pod.inventory.of_kind("Service"):
-        if service.effective_namespace != pod.obj.effective_namespace:
-            continue
+    services = pod.inventory.memo(("services by selector",), lambda: _services_by_selector(pod.inventory))
+    namespace = pod.obj.effective_namespace
+    candidates = {id(s): s for pair in [*filter(_hashable, labels.items()), UNINDEXED]
+                  for s in services.get((namespace, *pair), ())}
+    for service in sorted(candidates.values(), key=lambda s: services[None][id(s)]):  # in inventory order
         selector = service.get("spec", "selector")
-        if not isinstance(selector, dict) or not selector or not selects({"matchLabels": selector}, labels):
+        if not selects({"matchLabels": selector}, labels):
             continue
         external = _service_is_external(service)
         for index, port in enumerate(service.get("spec", "ports") or []):
