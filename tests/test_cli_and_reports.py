@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from servegate.cli import main
 from servegate.report.rule_docs import catalogue_markdown
-from servegate.rules import REGISTRY
+from servegate.rules import FAMILIES, KUBERNETES, REGISTRY, TERRAFORM, rules_for
+from servegate.rules.base import Scope
 
 ROOT = Path(__file__).resolve().parents[1]
 SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -113,3 +117,31 @@ def test_every_rule_has_complete_metadata():
         assert rule.rationale and rule.remediation and rule.bad and rule.good and rule.references, rule.id
         assert rule.name == rule.name.lower() and " " not in rule.name, rule.id
     assert len({r.name for r in REGISTRY}) == len(REGISTRY)
+
+
+def test_each_family_is_loaded_for_the_inputs_its_rules_read():
+    reads = {Scope.RESOURCE: {TERRAFORM}, Scope.GRAPH: {KUBERNETES, TERRAFORM}}
+    for module, declared in FAMILIES:
+        family = importlib.import_module(f"servegate.rules.{module}").rules
+        needed = set().union(*(reads.get(rule.scope, {KUBERNETES}) for rule in family.rules))
+        assert declared <= needed and (declared & needed), module
+
+
+KUBERNETES_ONLY_SCRIPT = """
+import json, sys
+from servegate.cli import main
+code = main(["scan", sys.argv[1], "--format", "json", "--output", sys.argv[2]])
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("servegate.rules."))))
+"""
+
+
+def test_a_kubernetes_scan_does_not_import_the_terraform_families(tmp_path):
+    (tmp_path / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+                                       "spec: {containers: [{name: c, image: nginx}]}\n")
+    output = subprocess.run([sys.executable, "-c", KUBERNETES_ONLY_SCRIPT, str(tmp_path / "pod.yaml"),
+                             str(tmp_path / "out.json")], capture_output=True, text=True, check=True).stdout
+    loaded = {name.rpartition(".")[2] for name in json.loads(output)}
+    assert loaded >= {"k8s_hardening", "graph"} and not loaded & {"aws_cloud", "aws_ml", "azure", "gcp",
+                                                                   "cloud_network"}
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["summary"]["rules"] == len(rules_for({KUBERNETES}))

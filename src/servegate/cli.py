@@ -235,8 +235,7 @@ def _options(args: argparse.Namespace):
     """ScanOptions from the configuration file and the command line (which wins)."""
     from servegate.config import ConfigError, find_config, load_config
     from servegate.model.terraform.values import VariableInputs
-    from servegate.rules import BY_ID
-    from servegate.scan import DEFAULT_MAX_FILE_SIZE, ScanOptions, scan_root, select_rules
+    from servegate.scan import DEFAULT_MAX_FILE_SIZE, ScanOptions, scan_root
     from servegate.suppression import Baseline
 
     paths = [p for p in (args.paths or [Path(".")]) if str(p) != "-"]
@@ -253,10 +252,13 @@ def _options(args: argparse.Namespace):
     select = _split(args.select) or (config.select if config else [])
     ignore = _split(args.ignore) + (config.ignore if config else [])
     policies = _policy_set(args, config, select, ignore)
-    known = set(BY_ID) | (policies.known_ids if policies else set())
-    unknown = [s for s in select + ignore if not any(rule_id.startswith(s.upper()) for rule_id in known)]
-    if unknown:
-        raise UsageError(f"no rule id starts with: {', '.join(unknown)} (see `servegate rules`)")
+    if select or ignore:  # checked against every rule: the families a scan imports depend on what it finds
+        from servegate.rules import BY_ID
+
+        known = set(BY_ID) | (policies.known_ids if policies else set())
+        unknown = [s for s in select + ignore if not any(rule_id.startswith(s.upper()) for rule_id in known)]
+        if unknown:
+            raise UsageError(f"no rule id starts with: {', '.join(unknown)} (see `servegate rules`)")
     bad_vars = [v for v in args.var if "=" not in v]
     if bad_vars:
         raise UsageError(f"--var takes NAME=VALUE, not {bad_vars[0]!r}")
@@ -268,7 +270,7 @@ def _options(args: argparse.Namespace):
             raise UsageError(f"cannot use baseline {args.baseline}: {exc}") from None
     stdin = ((args.stdin_name, sys.stdin.read()),) if reads_stdin else ()
     options = ScanOptions(
-        rules=() if args.only_policies else select_rules(select, ignore),
+        rules=() if args.only_policies else None, select=tuple(select), ignore=tuple(ignore),
         max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE,
         follow_outside_links=args.follow_links,
         exclude=tuple(args.exclude) + tuple(config.exclude if config else ()),

@@ -22,7 +22,7 @@ from servegate.model.terraform.kubernetes import as_kubernetes_object
 from servegate.model.terraform.plan import PlanResource, looks_like_plan, merge_plan, plan_resources
 from servegate.model.terraform.values import VariableInputs
 from servegate.render import KUSTOMIZATION_FILES, PendingRendering, RenderOptions, Rendering, collapse_repeats
-from servegate.rules import REGISTRY
+from servegate.rules import BOTH, KUBERNETES, TERRAFORM, rules_for
 from servegate.rules.base import Rule
 from servegate.suppression import ANNOTATION_PREFIX, Baseline, ConfigSuppression, Directive, Suppressions, directives_in
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
@@ -35,7 +35,9 @@ DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ScanOptions:
-    rules: tuple[Rule, ...] = tuple(REGISTRY)
+    rules: tuple[Rule, ...] | None = None  # None: the rules of every family that reads what the scan finds,
+    select: tuple[str, ...] = ()  # with an id that starts with one of these (all when empty)
+    ignore: tuple[str, ...] = ()  # and with none of these
     terraform: VariableInputs = field(default_factory=lambda: VariableInputs())
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     follow_outside_links: bool = False
@@ -65,10 +67,12 @@ class ScanResult:
     inventory: Inventory | None = None  # what the rules saw; ``inventory.graph`` is the resource graph
 
 
-def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[Rule, ...]:
-    """Rules whose id starts with one of ``select`` (all when empty) and with none of ``ignore``."""
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
+                 inputs: Iterable[str] = BOTH) -> tuple[Rule, ...]:
+    """Rules whose id starts with one of ``select`` (all when empty) and with none of ``ignore``, of the families
+    that read ``inputs`` (all by default)."""
     select, ignore = tuple(s.upper() for s in select), tuple(s.upper() for s in ignore)
-    return tuple(rule for rule in REGISTRY
+    return tuple(rule for rule in rules_for(inputs)
                  if (not select or rule.id.startswith(select)) and not (ignore and rule.id.startswith(ignore)))
 
 
@@ -139,7 +143,7 @@ def _fewer_collections(scan_function: Callable[..., ScanResult]) -> Callable[...
 def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     root = scan_root(paths) if paths else Path.cwd()  # only standard input: nothing to walk
     files, skipped = discover(paths, root, options.follow_outside_links, options.exclude) if paths else ([], [])
-    result = ScanResult(root=root, skipped=skipped, rules=options.rules)
+    result = ScanResult(root=root, skipped=skipped)
     objects: list[K8sObject] = []
     terraform_files: list[tuple[Path, str, str]] = []
     planned: list[PlanResource] = []
@@ -201,7 +205,10 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     objects.extend(obj for obj in map(as_kubernetes_object, tf_inventory.resources) if obj is not None)
     result.objects = len(objects) + len(tf_inventory.resources)
     inventory = Inventory.of(objects)
-    findings, rule_errors = evaluate(inventory, options.rules, tf_inventory, fix_sources, options.jobs)
+    found = {KUBERNETES} if objects else set()
+    found |= {TERRAFORM} if tf_inventory.resources else set()
+    result.rules = options.rules if options.rules is not None else select_rules(options.select, options.ignore, found)
+    findings, rule_errors = evaluate(inventory, result.rules, tf_inventory, fix_sources, options.jobs)
     result.inventory = inventory
     if rendering.deployed_by:
         findings = collapse_repeats(findings, rendering.deployed_by)

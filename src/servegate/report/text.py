@@ -7,8 +7,8 @@ import sys
 from itertools import groupby
 
 from servegate.findings import Finding, Severity
+from servegate.rules.base import Rule
 from servegate.report.json_report import summary
-from servegate.rules import BY_ID
 from servegate.scan import ScanResult
 
 COLOURS = {Severity.CRITICAL: "\033[1;31m", Severity.HIGH: "\033[31m", Severity.MEDIUM: "\033[33m",
@@ -27,11 +27,12 @@ def render(result: ScanResult, colour: bool | None = None, show_suppressed: bool
         return f"{code}{text}{RESET}" if colour else text
 
     out: list[str] = []
+    rules = {rule.id: rule for rule in result.rules}
     visible = [f for f in result.findings if show_suppressed or not f.suppressed]
     for file, group in groupby(visible, key=lambda f: f.location.file):
         out.append(paint(file, BOLD))
         for finding in group:
-            out.extend(_finding_lines(finding, paint))
+            out.extend(_finding_lines(finding, paint, rules))
         out.append("")
     for label, items, colour in (("error", result.errors, COLOURS[Severity.CRITICAL]),
                                  ("warning", result.warnings, COLOURS[Severity.MEDIUM])):
@@ -46,7 +47,7 @@ def render(result: ScanResult, colour: bool | None = None, show_suppressed: bool
     return "\n".join(out) + "\n"
 
 
-def _finding_lines(finding: Finding, paint) -> list[str]:
+def _finding_lines(finding: Finding, paint, rules: dict[str, Rule]) -> list[str]:
     loc = finding.location
     severity = paint(f"{finding.severity.label:<8}", COLOURS[finding.severity])
     lines = [f"  {loc.line:>4}:{loc.column:<3} {severity} {finding.rule_id:<12} {finding.message}"]
@@ -56,7 +57,7 @@ def _finding_lines(finding: Finding, paint) -> list[str]:
         lines.append(paint(f"{'':18}-> {related.location.file}:{related.location.line} {related.message}", DIM))
     for fix in finding.fixes:  # an automatic fix says exactly what it changes (`servegate fix` applies it)
         lines.append(paint(f"{'':18}fix ({fix.applicability.value}): {fix.title}", DIM))
-    rule = BY_ID.get(finding.rule_id)
+    rule = rules.get(finding.rule_id)
     if rule is not None and not finding.fixes:
         lines.append(paint(f"{'':18}fix: {_first_sentence(rule.remediation)}", DIM))
     return lines
