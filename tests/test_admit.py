@@ -411,6 +411,16 @@ def test_a_body_that_is_not_json_gets_400_and_an_error_review(serve):
         "uid": "", "allowed": False, "status": {"code": 400, "message": document["response"]["status"]["message"]}}}
 
 
+def test_a_body_nested_beyond_reading_gets_400_and_the_connection_serves_on(serve):
+    running = serve()
+    body = b'{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "deep-1", ' \
+           b'"operation": "CREATE", "object": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    status, document = running.client.post(body)
+    assert (status, document["response"]["status"]["message"]) == (
+        400, "the body nests arrays or objects too deeply to be read")
+    assert running.client.post(review(POD, "after-deep"))[0] == 200
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda r: r.update(apiVersion="admission.k8s.io/v1beta1"),
      "AdmissionReview 'admission.k8s.io/v1beta1' is not supported: list only 'v1' in the webhook's "

@@ -95,6 +95,8 @@ def parse_review(body: bytes) -> AdmissionRequest:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadReview(f"the body is not JSON: {exc}") from None
+    except RecursionError:  # the API server's own decoder never passes such a body on
+        raise BadReview("the body nests arrays or objects too deeply to be read") from None
     request = document.get("request") if isinstance(document, dict) else None
     uid = request.get("uid") if isinstance(request, dict) else None
     uid = uid if isinstance(uid, str) else ""
