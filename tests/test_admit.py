@@ -26,6 +26,7 @@ from servegate.admit.logs import JsonLog
 from servegate.admit.review import Reviewer, admission_rules, policy_check, remediation_gist, rule_check
 from servegate.admit.server import Webhook
 from servegate.admit.settings import AdmitSettings, SettingsError, settings_from
+from servegate.admit.watchdog import Watchdog
 from servegate.admit.workers import ConnectionShares
 from servegate.cli import main
 from servegate.findings import InputError, Severity
@@ -779,3 +780,20 @@ def test_a_worker_holding_more_connections_than_a_sibling_lets_it_take_the_next(
     assert shares.others_hold_fewer()
     shares.report(3)
     assert not shares.others_hold_fewer()
+
+
+def test_the_watchdog_answers_overruns_once_and_counts_them_until_they_end():
+    watchdog = Watchdog()
+    answered: list[int] = []
+    try:
+        watches = [watchdog.watch(time.monotonic() + 0.05, lambda n=n: answered.append(n)) for n in range(4)]
+        quick = watchdog.watch(time.monotonic() + 5, lambda: answered.append(99))
+        assert watchdog.done(quick)  # before its deadline: the request thread answers, the watchdog never does
+        deadline = time.monotonic() + 5
+        while len(answered) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(answered) == [0, 1, 2, 3] and watchdog.overdue == 4 and not watchdog.healthy
+        assert not watchdog.done(watches[0])  # ended late: already answered, so nothing more to send
+        assert watchdog.overdue == 3 and watchdog.healthy
+    finally:
+        watchdog.stop()

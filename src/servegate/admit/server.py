@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import queue
 import random
 import re
 import signal
@@ -23,8 +22,6 @@ import ssl
 import sys
 import threading
 import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,13 +30,12 @@ from servegate.admit.logs import JsonLog
 from servegate.admit.workers import ConnectionShares
 from servegate.admit.review import (AdmissionRequest, BadReview, CheckFailed, Reviewer, Verdict, error_document,
                                     parse_review, review_document)
+from servegate.admit.watchdog import Watchdog
 
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0  # a kept-alive connection with no request for this long is closed (Go's client idles 90 s)
 UID_PREFIX_BYTES = 64 * 1024  # of an oversized body, read to find the request uid for the error answer
 DISCARD_LIMIT = 64 * 1024 * 1024  # an oversized body up to this size is read and dropped, so the client sees 413
-MAX_OVERDUE = 4  # judgements still running past their time limit before the process reports itself unhealthy
-JUDGING_THREADS = 16
 MAX_CONNECTIONS = 256  # each holds a thread; past this, new ones are closed at once (the API server needs a few)
 # Kept-alive connections are balanced once, when they open (by kube-proxy across replicas, by the kernel across
 # worker processes): closing each after about this many seconds lets the load spread again.
@@ -88,10 +84,6 @@ class CertificateFiles:
         return True
 
 
-class JudgementTimeout(Exception):
-    pass
-
-
 class AdmissionServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -104,16 +96,12 @@ class AdmissionServer(ThreadingHTTPServer):
         self.shares = shares  # with sibling worker processes on one listener: the connections each holds
         self.settings = reviewer.settings
         self.draining = False
-        self.overdue = 0
+        self.watchdog = Watchdog()
         self.open_connections = 0
         self.max_connections = MAX_CONNECTIONS
         self.connection_max_age = CONNECTION_MAX_AGE
         self._lock = threading.Lock()
         self.connections: set[AdmissionHandler] = set()
-        # Threads started once: starting one per request costs more than most judgements.
-        self._judging: queue.SimpleQueue[tuple[Future, AdmissionRequest] | None] = queue.SimpleQueue()
-        for number in range(JUDGING_THREADS):
-            threading.Thread(target=self._judge_forever, name=f"judge-{number}", daemon=True).start()
         super().__init__(address, AdmissionHandler, bind_and_activate=listener is None)
         if listener is not None:  # a socket shared by worker processes (see workers.py)
             self.socket.close()
@@ -160,50 +148,15 @@ class AdmissionServer(ThreadingHTTPServer):
 
     @property
     def healthy(self) -> bool:
-        return self.overdue < MAX_OVERDUE
+        return self.watchdog.healthy
 
     @property
     def ready(self) -> bool:
         return self.healthy and not self.draining
 
-    def judge_within(self, request: AdmissionRequest, seconds: float) -> Verdict:
-        """The verdict, computed by the judging threads so that a request never waits past its time limit.
-
-        Python cannot stop a thread: a judgement that overruns finishes in the background, and while MAX_OVERDUE
-        of them run the process reports itself unhealthy, so the kubelet restarts it.
-        """
-        future: Future[Verdict] = Future()
-        self._judging.put((future, request))
-        try:
-            return future.result(timeout=max(seconds, 0.0))
-        except FutureTimeout:
-            if not future.cancel():  # it is running: count it until it ends
-                with self._lock:
-                    self.overdue += 1
-                future.add_done_callback(self._overdue_done)
-            raise JudgementTimeout() from None
-
-    def _overdue_done(self, _: Future) -> None:
-        with self._lock:
-            self.overdue -= 1
-
     def server_close(self) -> None:
         super().server_close()  # joins the connection threads: nothing more will be judged
-        for _ in range(JUDGING_THREADS):
-            self._judging.put(None)
-
-    def _judge_forever(self) -> None:
-        while True:
-            task = self._judging.get()
-            if task is None:
-                return
-            future, request = task
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(self.reviewer.judge(request))
-            except Exception as exc:  # noqa: BLE001 - handed to the request thread
-                future.set_exception(exc)
+        self.watchdog.stop()
 
     def close_idle_connections(self) -> None:
         """Close kept-alive connections waiting for a request; those serving one finish it."""
@@ -288,21 +241,32 @@ class AdmissionHandler(BaseHTTPRequestHandler):
         except BadReview as exc:
             self._answer_error(exc.uid, 400, str(exc), started)
             return
+        watch = self.server.watchdog.watch(self.deadline, lambda: self._overrun(request, started))
         try:
-            verdict = self.server.judge_within(request, self.deadline - time.monotonic())
-        except JudgementTimeout:
+            verdict: Verdict | None = self.server.reviewer.judge(request)
+            failure = ""
+        except CheckFailed as exc:
+            verdict, failure = None, f"servegate could not judge the object: {exc}"
+        except Exception as exc:  # noqa: BLE001 - no verdict: the failurePolicy decides, the log says why
+            verdict, failure = None, f"servegate internal error: {type(exc).__name__}: {exc}"
+        if not self.server.watchdog.done(watch):
+            self.close_connection = True  # answered by the watchdog already
+            self.server.log("warning", "late_verdict", **_request_fields(request), duration_ms=_ms(started))
+        elif verdict is None:
+            self._answer_error(request.uid, 500, failure, started, request)
+        else:
+            self._log_verdict(request, verdict, started)  # first: the log holds every verdict a client has seen
+            self._send_json(200, review_document(request.uid, verdict))
+
+    def _overrun(self, request: AdmissionRequest, started: float) -> None:
+        """The watchdog's answer (from its thread) to a judgement past the time limit; the connection then closes,
+        since its thread is still judging."""
+        self.close_connection = True
+        try:
             self._answer_error(request.uid, 500, f"servegate did not reach a verdict within "
                                                  f"{self.server.settings.timeout:g} s", started, request)
-            return
-        except CheckFailed as exc:
-            self._answer_error(request.uid, 500, f"servegate could not judge the object: {exc}", started, request)
-            return
-        except Exception as exc:  # noqa: BLE001 - no verdict: the failurePolicy decides, the log says why
-            self._answer_error(request.uid, 500, f"servegate internal error: {type(exc).__name__}: {exc}",
-                               started, request)
-            return
-        self._log_verdict(request, verdict, started)  # first: the log holds every verdict a client has seen
-        self._send_json(200, review_document(request.uid, verdict))
+        except OSError as exc:
+            self.server.log("debug", "connection_error", client=self.client_address[0], error=str(exc))
 
     # -- pieces ------------------------------------------------------------------------------------------------
     def _content_length(self) -> int | None:
