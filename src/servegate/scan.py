@@ -18,8 +18,8 @@ from servegate.findings import Finding, InputError, Severity, Skipped
 from servegate.fix.resolve import FixSources
 from servegate.model.k8s import UNREAD_KINDS, Inventory, K8sObject, is_wanted_document, objects_in
 from servegate.model.terraform.inventory import TfInventory
+from servegate.model.terraform import looks_like_plan
 from servegate.model.terraform.kubernetes import as_kubernetes_object
-from servegate.model.terraform.plan import PlanResource, looks_like_plan, merge_plan, plan_resources
 from servegate.model.terraform.values import VariableInputs
 from servegate.render import KUSTOMIZATION_FILES, PendingRendering, RenderOptions, Rendering, collapse_repeats
 from servegate.rules import BOTH, KUBERNETES, TERRAFORM, rules_for
@@ -146,7 +146,7 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     result = ScanResult(root=root, skipped=skipped)
     objects: list[K8sObject] = []
     terraform_files: list[tuple[Path, str, str]] = []
-    planned: list[PlanResource] = []
+    planned: list[Any] = []  # PlanResource: plans are read only when a JSON file is one
     directives: list[Directive] = []
     scanned: set[str] = set()
     policy_sources: list[tuple[SourceFile, str]] = []  # what custom policies test, as Conftest would read it
@@ -176,6 +176,8 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
             fix_sources.add_terraform(source.display, text)
             continue
         if source.kind == "json" and looks_like_plan(text):
+            from servegate.model.terraform.plan import plan_resources
+
             documents, error = load_json_documents(text)
             planned.extend(r for d in documents for r in plan_resources(source.display, d.data))
             if error:
@@ -195,6 +197,8 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
             terraform = load_terraform(terraform_files, options.terraform, lambda p: p.read_text(encoding="utf-8"),
                                        root.resolve())
             result.errors.extend(terraform.errors)
+            from servegate.model.terraform.plan import merge_plan
+
             tf_inventory = TfInventory(merge_plan(list(terraform.project.resources()), planned))
             result.errors.extend(terraform.project.errors)
         except Exception as exc:  # noqa: BLE001 - report, and keep the Kubernetes results

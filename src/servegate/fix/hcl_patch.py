@@ -11,13 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from servegate.fix.model import AddResource, Operation, SetAttribute
-from servegate.fix.text import SourceText, TextEdit, Unsupported
+from servegate.fix.text import Conflict, SourceText, TextEdit, Unsupported
 from servegate.sources import hcl_ast as ast
 from servegate.sources.located import Path, format_path
-
-
-class Conflict(Exception):
-    """Two operations of one fix want different values for one attribute."""
 
 
 def _merge(entries: dict, name: str, value: Any) -> None:

@@ -10,11 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from servegate.findings import Edit, Fix
-from servegate.fix.hcl_patch import Conflict as HclConflict
-from servegate.fix.hcl_patch import HclPatch
 from servegate.fix.model import DeclareVariable, SymbolicFix
-from servegate.fix.text import SourceText, TextEdit, Unsupported, overlaps
-from servegate.fix.yaml_patch import Conflict as YamlConflict
+from servegate.fix.text import Conflict, SourceText, TextEdit, Unsupported, overlaps
 from servegate.fix.yaml_patch import YamlPatch
 
 
@@ -48,7 +45,7 @@ class FixSources:
         for fix in fixes:
             try:
                 edits = self._plan(target, fix)
-            except (Unsupported, YamlConflict, HclConflict):
+            except (Unsupported, Conflict):
                 continue
             if edits:
                 out.append(Fix(fix.title, fix.applicability, edits))
@@ -62,6 +59,8 @@ class FixSources:
                 patch.add(target.doc, op)
             return self._edits({file: patch.edits()})
         if file in self._terraform and getattr(target, "block", None) is not None and hasattr(target.module, "dir"):
+            from servegate.fix.hcl_patch import HclPatch  # the HCL model, only when Terraform is fixed
+
             hcl = HclPatch(self._source(file))
             variables: dict[str, DeclareVariable] = {}
             for op in fix.operations:

@@ -17,6 +17,10 @@ class Unsupported(Exception):
     """The source has a shape no minimal edit can express (the fix is then not offered)."""
 
 
+class Conflict(Exception):
+    """Two operations of one fix want different things at one place (the fix is then not offered)."""
+
+
 class SourceText:
     def __init__(self, text: str) -> None:
         self.text = text

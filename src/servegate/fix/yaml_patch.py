@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from servegate.fix.model import AddItem, Operation, RemoveKey, ReplaceText, SetKey
-from servegate.fix.text import SourceText, TextEdit, Unsupported
+from servegate.fix.text import Conflict, SourceText, TextEdit, Unsupported
 from servegate.sources.located import LDict, LList, Path, Span, format_path
 
 # Scalars written without quotes when they read back as the same string (commas only outside flow style).
@@ -38,10 +38,6 @@ def _reads_back_as_itself(text: str) -> bool:
         return yaml.safe_load(text) == text
     except yaml.YAMLError:
         return False
-
-
-class Conflict(Exception):
-    """Two operations of one fix want different things at the same place."""
 
 
 def _equal(a: Any, b: Any) -> bool:

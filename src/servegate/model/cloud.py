@@ -15,14 +15,14 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from servegate.model.terraform.config import TfResource
-from servegate.model.terraform.evaluator import references
 from servegate.model.terraform.iam import parse_policy
 from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.values import Unknown
-from servegate.sources import hcl_ast as ast
+
+if TYPE_CHECKING:  # loaded with Terraform: a Kubernetes-only scan never imports the HCL model
+    from servegate.model.terraform.config import TfResource
 
 IRSA = "eks.amazonaws.com/role-arn"
 GKE_WI = "iam.gke.io/gcp-service-account"
@@ -528,6 +528,9 @@ class CloudIndex:
     def _rendered(self, holder: TfResource, path: tuple) -> str | None:
         """A template like ``"${azurerm_storage_account.models.id}/blobServices/default/containers/fraud"``
         with each resource reference replaced by the Azure id it will have (its name is known)."""
+        from servegate.model.terraform.evaluator import references
+        from servegate.sources import hcl_ast as ast
+
         expr = holder.expressions.get(path)
         if not isinstance(expr, ast.Template) or self.terraform is None:
             return None

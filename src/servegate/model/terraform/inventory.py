@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from servegate.model.terraform.config import TfResource
+if TYPE_CHECKING:
+    from servegate.model.terraform.config import TfResource
 
 
 class TfInventory:

@@ -7,11 +7,13 @@ data, limits) keep their keys. Every key keeps the span of the Terraform attribu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.model.k8s import K8sObject
-from servegate.model.terraform.config import TfResource
 from servegate.sources.located import LDict, LList, Span
+
+if TYPE_CHECKING:
+    from servegate.model.terraform.config import TfResource
 
 KINDS: dict[str, tuple[str, str]] = {
     "pod": ("Pod", "v1"), "deployment": ("Deployment", "apps/v1"), "stateful_set": ("StatefulSet", "apps/v1"),

@@ -17,11 +17,6 @@ from servegate.sources import hcl_ast as ast
 from servegate.sources.located import LDict, format_path, span_of
 
 
-def looks_like_plan(text: str) -> bool:
-    head = text[:4096]
-    return '"format_version"' in head and ('"planned_values"' in text or '"resource_changes"' in text)
-
-
 @dataclass
 class PlanModule:
     """Stands in for a module instance: plans carry addresses, not configuration."""
