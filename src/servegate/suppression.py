@@ -141,8 +141,8 @@ class Suppressions:
                 warnings.append(InputError(d.file, d.line, f"suppression of {ids} gives no reason"))
             if not d.used:
                 warnings.append(InputError(d.file, d.line, f"suppression of {ids} matches no finding"))
-        for resource, annotations in sorted(self.annotations.items()):
-            for key, reason in annotations.items():
+        for resource, on_resource in sorted(self.annotations.items()):
+            for key, reason in on_resource.items():
                 if not isinstance(key, str) or not key.startswith(ANNOTATION_PREFIX):
                     continue
                 rule = key.removeprefix(ANNOTATION_PREFIX)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from servegate.scan import ScanResult
-
 MODULES = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "github": "github",
            "markdown": "markdown", "html": "html"}
 

@@ -19,7 +19,7 @@ from servegate.fix.model import AddItem, RemoveKey, SetKey, SymbolicFix, safe, u
 from servegate.model.images import image_digest, image_repository, image_tag, is_templated
 from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.network import external_exposure, selects
-from servegate.model.workloads import Container, PodSpec, pod_specs
+from servegate.model.workloads import Container, PodSpec
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 
 rules = RuleSet("k8s-hardening")

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from servegate.findings import InputError, Location
 from servegate.model.terraform.derived import derived_attributes
-from servegate.model.terraform.evaluator import FileAccess, ResourceObject, Scope, evaluate, evaluate_safely, references
+from servegate.model.terraform.evaluator import FileAccess, ResourceObject, Scope, evaluate_safely, references
 from servegate.model.terraform.values import EvalError, Unknown
 from servegate.sources import hcl_ast as ast
 from servegate.sources.located import format_path
