@@ -466,6 +466,24 @@ def test_a_judgement_past_the_time_limit_gets_500_so_the_failure_policy_decides(
     assert running.client.get("/healthz") == (200, "ok\n")  # one overrun is not a reason to restart
 
 
+def test_stopping_waits_for_answers_not_for_a_judgement_past_its_time_limit(serve):
+    def stuck(admitted):
+        time.sleep(4.0)
+        return [], []
+
+    running = serve(AdmitSettings(timeout=0.5), checks=[stuck])
+    answers = []
+    in_flight = threading.Thread(target=lambda: answers.append(running.client.post(review(POD, "stuck-1"))))
+    in_flight.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    running.webhook.stop()
+    assert time.monotonic() - started < 2.5  # the time limit and a margin, not the 4 s judgement
+    in_flight.join(5)
+    assert answers[0][0] == 500 and "did not reach a verdict within 0.5 s" in answers[0][1]["response"]["status"][
+        "message"]
+
+
 def test_a_broken_rule_gets_500_not_a_silent_allow(serve):
     def broken(admitted):
         return [], [InputError(admitted.file, 0, "internal error in rule KUBE-999: KeyError: 'spec'")]

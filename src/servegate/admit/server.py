@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from servegate.admit.logs import JsonLog
-from servegate.admit.workers import ConnectionShares
 from servegate.admit.review import (AdmissionRequest, BadReview, CheckFailed, Reviewer, Verdict, error_document,
                                     parse_review, review_document)
 from servegate.admit.watchdog import Watchdog
+from servegate.admit.workers import ConnectionShares
 
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0  # a kept-alive connection with no request for this long is closed (Go's client idles 90 s)
@@ -155,7 +155,14 @@ class AdmissionServer(ThreadingHTTPServer):
         return self.healthy and not self.draining
 
     def server_close(self) -> None:
-        super().server_close()  # joins the connection threads: nothing more will be judged
+        """Stop listening and wait for the requests in flight. Each is answered within the time limit (by the
+        watchdog when its judgement overruns): a judgement still running after that is not waited for."""
+        super().server_close()  # socketserver joins no daemon thread: the connections' are joined here
+        deadline = time.monotonic() + self.settings.timeout + 1.0
+        with self._lock:
+            threads = [handler.thread for handler in self.connections]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.watchdog.stop()
 
     def close_idle_connections(self) -> None:
@@ -176,6 +183,7 @@ class AdmissionHandler(BaseHTTPRequestHandler):
     server: AdmissionServer
     disable_nagle_algorithm = True  # headers and body are separate writes: never wait for the client's ACK
     busy = False
+    thread: threading.Thread  # the connection's, set once its TLS handshake is done
     deadline = 0.0
     body_read = False
     retire_at = 0.0
@@ -185,6 +193,7 @@ class AdmissionHandler(BaseHTTPRequestHandler):
         self.request.settimeout(HANDSHAKE_TIMEOUT)
         self.request.do_handshake()
         super().setup()
+        self.thread = threading.current_thread()
         with self.server._lock:
             self.server.connections.add(self)
 
@@ -352,6 +361,8 @@ class AdmissionHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, content_type: str, body: bytes) -> None:
         if self.command == "POST" and not self.body_read:
             self.close_connection = True  # what is left of the request would be read as the next one
+        if self.server.draining:
+            self.close_connection = True  # stopping: the client goes on with another replica
         self.connection.settimeout(self.server.settings.timeout)  # reading may have left it nearly spent
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -410,7 +421,7 @@ class Webhook:
         time.sleep(self.shutdown_delay)
         self.server.shutdown()
         self.server.close_idle_connections()
-        self.server.server_close()  # joins the connection threads
+        self.server.server_close()  # waits for the requests in flight
         self._stopping.set()
         self.log("info", "stopped")
 
