@@ -87,4 +87,4 @@ class Watchdog:
                 try:
                     watch.on_overrun()
                 except Exception:  # noqa: BLE001 - the watchdog must outlive any one answer
-                    pass  # the answer's own failure is logged by it; the request thread sees the overrun
+                    pass  # the overrun still counts, and the request thread will not answer either
