@@ -17,8 +17,8 @@ from servegate.evaluate import evaluate
 from servegate.findings import Finding, InputError, Severity, Skipped
 from servegate.fix.resolve import FixSources
 from servegate.model.k8s import UNREAD_KINDS, Inventory, K8sObject, is_wanted_document, objects_in
-from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform import looks_like_plan
+from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.kubernetes import as_kubernetes_object
 from servegate.model.terraform.values import VariableInputs
 from servegate.render import KUSTOMIZATION_FILES, PendingRendering, RenderOptions, Rendering, collapse_repeats
@@ -28,6 +28,7 @@ from servegate.suppression import ANNOTATION_PREFIX, Baseline, ConfigSuppression
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, load_json_documents
 
 if TYPE_CHECKING:
+    from servegate.model.terraform.plan import PlanResource  # plans are read only when a JSON file is one
     from servegate.policy import PolicySet
 
 DEFAULT_MAX_FILE_SIZE = 20 * 1024 * 1024
@@ -146,7 +147,7 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     result = ScanResult(root=root, skipped=skipped)
     objects: list[K8sObject] = []
     terraform_files: list[tuple[Path, str, str]] = []
-    planned: list[Any] = []  # PlanResource: plans are read only when a JSON file is one
+    planned: list[PlanResource] = []
     directives: list[Directive] = []
     scanned: set[str] = set()
     policy_sources: list[tuple[SourceFile, str]] = []  # what custom policies test, as Conftest would read it
@@ -192,13 +193,12 @@ def scan(paths: list[Path], options: ScanOptions = ScanOptions()) -> ScanResult:
     tf_inventory = TfInventory(planned)  # Terraform first: overlay builds and chart renders go on meanwhile
     if terraform_files:
         from servegate.model.terraform.loading import load_terraform  # tree-sitter only when needed
+        from servegate.model.terraform.plan import merge_plan
 
         try:
             terraform = load_terraform(terraform_files, options.terraform, lambda p: p.read_text(encoding="utf-8"),
                                        root.resolve())
             result.errors.extend(terraform.errors)
-            from servegate.model.terraform.plan import merge_plan
-
             tf_inventory = TfInventory(merge_plan(list(terraform.project.resources()), planned))
             result.errors.extend(terraform.project.errors)
         except Exception as exc:  # noqa: BLE001 - report, and keep the Kubernetes results
