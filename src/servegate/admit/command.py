@@ -7,7 +7,6 @@ command listens, and reported as a ``CommandError`` (the command line's usage er
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,13 +132,9 @@ def run(options: AdmitOptions) -> int:
         # Each server process its own OPA, in the process: it forks nothing, and bounds each request itself.
         policies = assembly.load_policies(in_process=True)
         try:
-            webhook = Webhook(assembly.reviewer(policies), options.tls_cert, options.tls_key, log=JsonLog(
+            Webhook(assembly.reviewer(policies), options.tls_cert, options.tls_key, log=JsonLog(
                 level=options.log_level, **({} if worker is None else {"worker": worker})),
-                shutdown_delay=options.shutdown_delay, listener=listener, shares=shares)
-            # The rules, the model code and the policies live as long as the process: out of the collector's
-            # sight, a full collection walks only what requests allocate, not all of them (tens of ms each).
-            gc.freeze()
-            webhook.run_until_signalled()
+                shutdown_delay=options.shutdown_delay, listener=listener, shares=shares).run_until_signalled()
         finally:
             if policies is not None:
                 policies.close()

@@ -163,9 +163,12 @@ class Inventory:
         groups.append(by_grandparent.get("", ()))
         groups += [by_nearest.get(id(k), ()) for k in self.kustomize.reaching(obj.file)]  # ... or whose build does
         wanted = set(kinds)
-        found = {id(o): o for group in groups for o in group if o.kind in wanted}
-        order = self.memo(("order",), lambda: {id(o): i for i, o in enumerate(self.objects)})
-        return sorted(found.values(), key=lambda o: order[id(o)])
+        return self.in_order(o for group in groups for o in group if o.kind in wanted)
+
+    def in_order(self, objects: Iterable[K8sObject]) -> list[K8sObject]:
+        """``objects`` of this inventory, each once, in the inventory's order (what a scan of all gives)."""
+        position = self.memo(("order",), lambda: {id(o): i for i, o in enumerate(self.objects)})
+        return sorted({id(o): o for o in objects}.values(), key=lambda o: position[id(o)])
 
     def _near_indexes(self) -> tuple[dict, dict, dict]:
         under: dict[str, list[K8sObject]] = defaultdict(list)  # a file or any folder above it -> its objects

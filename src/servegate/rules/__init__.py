@@ -14,23 +14,23 @@ if TYPE_CHECKING:
     from servegate.rules.base import Rule
 
 KUBERNETES, TERRAFORM = "kubernetes", "terraform"
-BOTH = frozenset({KUBERNETES, TERRAFORM})
+_K8S, _TF, BOTH = frozenset({KUBERNETES}), frozenset({TERRAFORM}), frozenset({KUBERNETES, TERRAFORM})
 
 # (module, the inputs its rules read), in documentation order.
 FAMILIES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("model_servers", frozenset({KUBERNETES})),
-    ("ml_apps", frozenset({KUBERNETES})),
-    ("gpu_workloads", frozenset({KUBERNETES})),
-    ("network", frozenset({KUBERNETES})),
-    ("artifacts", frozenset({KUBERNETES})),
-    ("secrets", frozenset({KUBERNETES})),
-    ("k8s_hardening", frozenset({KUBERNETES})),
-    ("cloud_network", frozenset({TERRAFORM})),
-    ("aws_ml", frozenset({TERRAFORM})),
-    ("aws_cloud", frozenset({TERRAFORM})),
-    ("azure", frozenset({TERRAFORM})),
-    ("gcp", frozenset({TERRAFORM})),
-    ("mesh", frozenset({KUBERNETES})),
+    ("model_servers", _K8S),
+    ("ml_apps", _K8S),
+    ("gpu_workloads", _K8S),
+    ("network", _K8S),
+    ("artifacts", _K8S),
+    ("secrets", _K8S),
+    ("k8s_hardening", _K8S),
+    ("cloud_network", _TF),
+    ("aws_ml", _TF),
+    ("aws_cloud", _TF),
+    ("azure", _TF),
+    ("gcp", _TF),
+    ("mesh", _K8S),
     ("graph", BOTH),  # walks from workloads to cloud identities and stores
 )
 

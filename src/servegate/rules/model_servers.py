@@ -299,13 +299,11 @@ def _pod_labels(pod: PodSpec) -> dict:
     return labels
 
 
-def _services_by_selector(inventory: Inventory) -> dict:
+def _services_by_selector(inventory: Inventory) -> dict[tuple, list[K8sObject]]:
     """Services with a selector, under (namespace, key, value) of one of its labels: a pod can only be selected
-    by those filed under one of its own labels, so no pod is paired with every Service of its namespace.
-    Under None: each Service's place in the inventory."""
-    found: dict = {None: {}}
+    by those filed under one of its own labels, so no pod is paired with every Service of its namespace."""
+    found: dict[tuple, list[K8sObject]] = {}
     for service in inventory.of_kind("Service"):
-        found[None][id(service)] = len(found[None])
         selector = service.get("spec", "selector")
         if isinstance(selector, dict) and selector:
             pair = next(iter(selector.items()))
@@ -330,9 +328,8 @@ def routes_to(container: Container, ports: Iterable[int] | None = None) -> list[
     found: list[Route] = []
     services = pod.inventory.memo(("services by selector",), lambda: _services_by_selector(pod.inventory))
     namespace = pod.obj.effective_namespace
-    candidates = {id(s): s for pair in [*filter(_hashable, labels.items()), UNINDEXED]
-                  for s in services.get((namespace, *pair), ())}
-    for service in sorted(candidates.values(), key=lambda s: services[None][id(s)]):  # in inventory order
+    for service in pod.inventory.in_order(s for pair in [*filter(_hashable, labels.items()), UNINDEXED]
+                                          for s in services.get((namespace, *pair), ())):
         selector = service.get("spec", "selector")
         if not selects({"matchLabels": selector}, labels):
             continue
