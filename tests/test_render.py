@@ -648,3 +648,15 @@ def test_the_mirror_touches_no_scanned_file_and_no_result_names_it(tmp_path: Pat
     assert result.errors == _scan_real_files(monkeypatch, tmp_path).errors  # the real build's error
     assert "Deployment.v1.apps/missing" in result.errors[0].message
     assert ("KUBE-008", "overlay/shared-memory.yaml", 8) in _where(result)
+
+
+# --- Renderer processes -------------------------------------------------------------------------------
+
+def test_renderers_run_offline_with_one_go_thread_unless_the_environment_says_otherwise(monkeypatch):
+    from servegate.render import offline_environment
+
+    monkeypatch.delenv("GOMAXPROCS", raising=False)
+    monkeypatch.setenv("GOGC", "100")
+    env = offline_environment()
+    assert (env["GOMAXPROCS"], env["GOGC"]) == ("1", "100")
+    assert env["HTTPS_PROXY"] == "http://127.0.0.1:9" and env["GIT_ALLOW_PROTOCOL"] == "file"

@@ -46,11 +46,17 @@ class Rendering:
     deployed_by: dict[str, str] = field(default_factory=dict)  # rendered object ref -> what deployed it
 
 
+# Renderers are Go programs, several at a time on few cores: one Go thread each (more only spin when idle), and
+# their small, short-lived heaps collected at 5x the live size rather than 2x. Measured on the corpus, Kustomize
+# builds included: 30.7 -> 27.1 s wall, 46.8 -> 40.7 s CPU. Settings in the environment win.
+GO_RUNTIME_DEFAULTS = {"GOMAXPROCS": "1", "GOGC": "400"}
+
+
 def offline_environment() -> dict[str, str]:
     """The environment for a renderer process: any attempt to reach the network goes to a closed local port,
     git may use local files only, and nothing prompts."""
     dead = "http://127.0.0.1:9"
-    return dict(os.environ) | {
+    return GO_RUNTIME_DEFAULTS | dict(os.environ) | {
         "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
         "all_proxy": dead, "NO_PROXY": "", "no_proxy": "", "GIT_ALLOW_PROTOCOL": "file", "GIT_TERMINAL_PROMPT": "0",
         "KUBECONFIG": os.devnull,
