@@ -43,6 +43,8 @@ from pathlib import Path
 
 import yaml
 
+from machine import calibration_ms
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "ml-serving"
 KINDS = {"Deployment": ("apps", "v1", "deployments"), "InferenceService": ("serving.kserve.io", "v1beta1",
@@ -188,14 +190,6 @@ class Connection:
         if not chunk:
             raise ConnectionError("the webhook closed the connection")
         self.pending += chunk
-
-
-def calibration_ms() -> float:
-    """CPU time of a fixed piece of Python: on a shared virtual machine the same code runs up to twice as slow
-    from one hour to the next, and this says which kind of hour a run had."""
-    started = time.process_time()
-    sum(i * i for i in range(2_000_000))
-    return round((time.process_time() - started) * 1000, 1)
 
 
 def run_load(port: int, cert: Path, bodies: list[bytes], rate: float, duration: float, max_requests: int,

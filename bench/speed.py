@@ -22,6 +22,9 @@ measures the default scan, which renders Helm charts and Kustomize overlays, and
 All tools alternate run by run, so a change in the machine's load hits them alike. CPU time and the peak resident
 memory of the largest process come from ``os.wait4`` (the whole process tree: a process's usage includes the
 children it waited for); the peak of the tree's summed resident memory is sampled from ``/proc`` every 0.1 s.
+Before each run, ``calibration_ms`` times a fixed piece of Python (``bench/machine.py``): a shared virtual machine
+runs the same code up to twice as slow from one hour to the next, and the ``cal ms`` column says which kind of hour
+the figures come from.
 
 servegate is measured as installed: when ``PYTHONDONTWRITEBYTECODE`` is set (this would recompile every module on
 every run), the benchmark unsets it and points ``PYTHONPYCACHEPREFIX`` at a temporary folder, and a warm-up run per
@@ -54,6 +57,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from machine import calibration_ms
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 SMALL_MANIFEST = REPO / "examples" / "ml-serving" / "triton.yaml"
@@ -70,6 +75,7 @@ class Run:
     peak_rss: int  # bytes, the largest single process
     tree_rss: int  # bytes, the largest sampled PSS sum over the process tree (0 when /proc is not available)
     exit_code: int
+    calibration_ms: float = 0.0  # the machine's speed just before the run (bench/machine.py): lower is faster
 
 
 @dataclass
@@ -121,6 +127,7 @@ def _tree_rss(pid: int) -> int:
 def measure(command: list[str], env: dict[str, str]) -> Run:
     """Run ``command`` once; its own and its descendants' usage come back from wait4."""
     sample_tree = os.path.isdir("/proc/self/task")
+    speed = calibration_ms()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_tree = 0
@@ -144,7 +151,8 @@ def measure(command: list[str], env: dict[str, str]) -> Run:
     if process.returncode not in (0, 1):  # 1 means findings, for both tools
         sys.stderr.write(stderr.decode("utf-8", "replace")[-2000:])
     # ru_maxrss is in kilobytes on Linux.
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak_tree, process.returncode)
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak_tree, process.returncode,
+               speed)
 
 
 def servegate_command(paths: list[Path], output: Path, extra: list[str]) -> list[str]:
@@ -196,10 +204,11 @@ def _mb(value: float) -> str:
 
 def report(measures: list[Measure]) -> str:
     lines = [f"{'mode':<8} {'input':<18} {'tool':<26} {'wall s':>8} {'cpu s':>8} {'peak RSS':>9} "
-             f"{'tree PSS':>9} {'runs':>4}"]
+             f"{'tree PSS':>9} {'runs':>4} {'cal ms':>7}"]
     for m in measures:
         lines.append(f"{m.mode:<8} {m.label:<18} {m.tool:<26} {m.median('wall'):>8.2f} {m.median('cpu'):>8.2f} "
-                     f"{_mb(m.median('peak_rss')):>9} {_mb(m.median('tree_rss')):>9} {len(m.runs):>4}")
+                     f"{_mb(m.median('peak_rss')):>9} {_mb(m.median('tree_rss')):>9} {len(m.runs):>4} "
+                     f"{m.median('calibration_ms'):>7.0f}")
     by_key: dict[tuple[str, str], dict[str, Measure]] = {}
     for m in measures:
         by_key.setdefault((m.mode, m.label), {})[m.tool] = m
@@ -269,7 +278,8 @@ def main() -> int:
                     run = measure(command, tool_env)
                     results[tool].runs.append(run)
                     sys.stderr.write(f"{mode}: {label}: {tool} run {repetition + 1}: {run.wall:.2f} s wall, "
-                                     f"{run.cpu:.2f} s cpu, {_mb(run.peak_rss)}\n")
+                                     f"{run.cpu:.2f} s cpu, {_mb(run.peak_rss)}, "
+                                     f"calibration {run.calibration_ms:.0f} ms\n")
             measures.extend(results.values())
     sys.stdout.write(report(measures))
     if args.json:
