@@ -141,7 +141,7 @@ class Inventory:
         return self._by_name.get((kind, namespace or "default", name))
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """A value derived from the whole inventory (an index rules share), computed once."""
+        """A value rules share (an index of the inventory, or what one of its objects yields), computed once."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]

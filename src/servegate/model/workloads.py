@@ -301,10 +301,14 @@ def _containers(pod: PodSpec) -> Iterator[Container]:
                 yield Container(pod, pod.at(key), False, default_name="kserve-container")
 
 
-def pod_specs(obj: K8sObject, inventory: Inventory) -> list[PodSpec]:
-    """Every pod template of an object, in document order."""
-    return [PodSpec(obj, obj.at(*spec), obj.at(*meta) if meta is not None else None, role, obj.at(*group), inventory)
-            for spec, meta, role, group in _templates(obj)]
+def pod_specs(obj: K8sObject, inventory: Inventory) -> tuple[PodSpec, ...]:
+    """Every pod template of an object, in document order; built once per inventory, so the containers' derived
+    facts (environment, command line, model servers) are too, whichever rules ask."""
+    def build() -> tuple[K8sObject, tuple[PodSpec, ...]]:  # the object is kept so that its id stays its own
+        return obj, tuple(PodSpec(obj, obj.at(*spec), obj.at(*meta) if meta is not None else None, role,
+                                  obj.at(*group), inventory) for spec, meta, role, group in _templates(obj))
+
+    return inventory.memo(("pod_specs", id(obj)), build)[1]
 
 
 Template = tuple[Path, Path | None, str, Path]

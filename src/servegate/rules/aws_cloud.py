@@ -175,19 +175,16 @@ class _Index:
     role_models: dict[int, list[tuple[TfResource, TfResource, str]]] = field(default_factory=dict)
 
 
-_INDEX: list[_Index | None] = [None]
-
-
 def _index(inventory: TfInventory) -> _Index:
-    cached = _INDEX[0]
-    if cached is not None and cached.inventory is inventory:
-        return cached
+    return inventory.memo("aws_cloud.index", lambda: _indexed(inventory))
+
+
+def _indexed(inventory: TfInventory) -> _Index:
     index = _Index(inventory)
     _classify_buckets(index)
     _classify_roles(index)
     _classify_workloads(index)
     _classify_repos(index)
-    _INDEX[0] = index
     return index
 
 

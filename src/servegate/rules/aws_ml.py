@@ -259,17 +259,6 @@ def _how(setting_: Any, default_text: str) -> str:
     return f" unset (provider default: {default_text})"
 
 
-# Cached per scan (the inventory object) for checks that look across the whole configuration.
-_CACHE: dict[str, Any] = {"inventory": None}
-
-
-def _scan_cache(inventory: TfInventory) -> dict[str, Any]:
-    if _CACHE.get("inventory") is not inventory:
-        _CACHE.clear()
-        _CACHE["inventory"] = inventory
-    return _CACHE
-
-
 # ---------------------------------------------------------------------------------------------------
 # IAM policies anywhere in the configuration
 # ---------------------------------------------------------------------------------------------------
@@ -323,10 +312,8 @@ def policies_of(resource: TfResource) -> list[Policy]:
 
 
 def all_policies(inventory: TfInventory) -> list[Policy]:
-    cache = _scan_cache(inventory)
-    if "policies" not in cache:
-        cache["policies"] = [p for r in inventory.of_type(*POLICY_TYPES) for p in policies_of(r)]
-    return cache["policies"]
+    return inventory.memo("aws_ml.policies",
+                          lambda: [p for r in inventory.of_type(*POLICY_TYPES) for p in policies_of(r)])
 
 
 def _allowed(statements: list[Statement], action: str) -> list[Statement]:
@@ -680,11 +667,9 @@ def sagemaker_data_capture(resource: TfResource, inventory: TfInventory) -> Iter
 # ---------------------------------------------------------------------------------------------------
 
 def _ssm_session_anywhere(inventory: TfInventory) -> list[TfResource]:
-    cache = _scan_cache(inventory)
-    if "ssm" not in cache:
-        cache["ssm"] = [p.resource for p in all_policies(inventory)
-                        if any(_on_everything(s) for s in _allowed(p.statements, "ssm:StartSession"))]
-    return cache["ssm"]
+    return inventory.memo("aws_ml.ssm", lambda: [
+        p.resource for p in all_policies(inventory)
+        if any(_on_everything(s) for s in _allowed(p.statements, "ssm:StartSession"))])
 
 
 @rules.rule(
@@ -1204,19 +1189,20 @@ BEDROCK_TYPES = (
 def _bedrock_anchors(inventory: TfInventory) -> dict[Any, tuple[TfResource, tuple, int | None]]:
     """For each root configuration, where its use of Bedrock shows first: a Bedrock resource, else the policy
     statement granting bedrock:InvokeModel*."""
-    cache = _scan_cache(inventory)
-    if "bedrock" not in cache:
-        anchors: dict[Any, tuple[TfResource, tuple, int | None]] = {}
-        for resource in sorted(inventory.of_type(*BEDROCK_TYPES), key=_sort_key):
-            anchors.setdefault(_root_key(resource), (resource, (), None))
-        for policy in sorted(all_policies(inventory), key=lambda p: _sort_key(p.resource)):
-            for statement in policy.statements:
-                if statement.allows and any(a.lower().startswith("bedrock:invoke") for a in statement.actions):
-                    path, offset = _statement_path(policy, statement, "bedrock:Invoke")
-                    anchors.setdefault(_root_key(policy.resource), (policy.resource, path, offset))
-                    break
-        cache["bedrock"] = anchors
-    return cache["bedrock"]
+    return inventory.memo("aws_ml.bedrock", lambda: _find_bedrock_anchors(inventory))
+
+
+def _find_bedrock_anchors(inventory: TfInventory) -> dict[Any, tuple[TfResource, tuple, int | None]]:
+    anchors: dict[Any, tuple[TfResource, tuple, int | None]] = {}
+    for resource in sorted(inventory.of_type(*BEDROCK_TYPES), key=_sort_key):
+        anchors.setdefault(_root_key(resource), (resource, (), None))
+    for policy in sorted(all_policies(inventory), key=lambda p: _sort_key(p.resource)):
+        for statement in policy.statements:
+            if statement.allows and any(a.lower().startswith("bedrock:invoke") for a in statement.actions):
+                path, offset = _statement_path(policy, statement, "bedrock:Invoke")
+                anchors.setdefault(_root_key(policy.resource), (policy.resource, path, offset))
+                break
+    return anchors
 
 
 @rules.rule(

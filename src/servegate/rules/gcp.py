@@ -518,9 +518,6 @@ def _target_buckets(resource: TfResource, inventory: TfInventory) -> list[TfReso
     return [b for b in _buckets(inventory) if isinstance(name, str) and _bucket_name(b) == name]
 
 
-_MODEL_CACHE: list[Any] = [None, None]  # [inventory, _ModelIndex]: the scan being evaluated
-
-
 @dataclass
 class _ModelIndex:
     names: dict[str, str] = field(default_factory=dict)  # bucket name -> why it holds models
@@ -528,8 +525,10 @@ class _ModelIndex:
 
 
 def _model_index(inventory: TfInventory) -> _ModelIndex:
-    if _MODEL_CACHE[0] is inventory:
-        return _MODEL_CACHE[1]
+    return inventory.memo("gcp.models", lambda: _index_models(inventory))
+
+
+def _index_models(inventory: TfInventory) -> _ModelIndex:
     index = _ModelIndex()
     for resource in inventory.resources:
         for key, text in _model_locations(resource.values):
@@ -541,7 +540,6 @@ def _model_index(inventory: TfInventory) -> _ModelIndex:
                 for bucket in inventory.referenced(resource, path, BUCKET):
                     index.resources.setdefault(id(bucket),
                                                f"{resource.address} loads models from it ({steps[-1]})")
-    _MODEL_CACHE[0], _MODEL_CACHE[1] = inventory, index
     return index
 
 
@@ -1231,13 +1229,12 @@ def _notebook_accounts(resource: TfResource, inventory: TfInventory) -> Iterator
         yield path, _account(resource, path, inventory, "the default compute service account (no email set)")
 
 
-_ACCOUNT_CACHE: list[Any] = [None, None]
-
-
 def _ml_accounts(inventory: TfInventory) -> list[tuple[TfResource, set[str], list[TfResource]]]:
     """(user, emails, google_service_account resources) for each notebook or agent engine's service account."""
-    if _ACCOUNT_CACHE[0] is inventory:
-        return _ACCOUNT_CACHE[1]
+    return inventory.memo("gcp.accounts", lambda: _find_ml_accounts(inventory))
+
+
+def _find_ml_accounts(inventory: TfInventory) -> list[tuple[TfResource, set[str], list[TfResource]]]:
     out = []
     for user in inventory.of_type(WORKBENCH, NOTEBOOK, "google_vertex_ai_reasoning_engine"):
         paths: list[tuple] = []
@@ -1257,7 +1254,6 @@ def _ml_accounts(inventory: TfInventory) -> list[tuple[TfResource, set[str], lis
             accounts.extend(inventory.referenced(user, path, "google_service_account"))
         if emails or accounts:
             out.append((user, emails, accounts))
-    _ACCOUNT_CACHE[0], _ACCOUNT_CACHE[1] = inventory, out
     return out
 
 

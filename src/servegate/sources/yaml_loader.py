@@ -285,6 +285,7 @@ def _construct(loader: Any, root: Node, shares_nodes: bool, positions: _Position
     try:
         return build(root, 0)
     finally:
+        build = None  # noqa: F841 - it calls itself through its closure: freed by reference counting, not the collector
         if used_pyyaml:  # what PyYAML's construct_document does after each document
             loader.constructed_objects, loader.recursive_objects = {}, {}
 
