@@ -25,8 +25,9 @@ class FixSources:
         self._terraform: set[str] = set()
 
     def add_manifests(self, file: str, text: str, objects: list[Any]) -> None:
-        self._raw[file] = text
-        self._documents[file] = {id(obj.doc) for obj in objects}
+        if objects:  # no fix edits a file without objects, and CRD-only files are most of an operator repo's text
+            self._raw[file] = text
+            self._documents[file] = {id(obj.doc) for obj in objects}
 
     def add_terraform(self, file: str, text: str) -> None:
         if file.endswith(".tf"):

@@ -283,7 +283,9 @@ class BuiltOverlays:
                 buildable.append(k)
         with tempfile.TemporaryDirectory(prefix="servegate-mirror-") as scratch:
             mirror = _mirror_or_none(context, [trees[k.folder] for k in buildable], Path(scratch))
-            with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+            # One build more than cores: builds wait on files and pipes, and the scan loads the plain files
+            # meanwhile. Measured on the corpus with 2 cores: 3 builds at a time 19 s, 2 or 4 at a time 23 s.
+            with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
                 outputs = list(pool.map(lambda k: _build_light(tool, k.folder, trees[k.folder], mirror), buildable))
         self.built = [(k, trees[k.folder], result) for k, result in zip(buildable, outputs)]
 
