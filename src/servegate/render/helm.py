@@ -295,7 +295,7 @@ def _record_chart(displays: Displays, plan: _ChartPlan | Exception, outcome: Out
             rendering.errors.append(InputError(display, 0, f"Helm rendered output that is not valid YAML "
                                                            f"({error.message}, line {error.line} of the output)"))
         source_map = None
-        if template is not None:
+        if template is not None and documents:  # not for templates of CRDs only, blanked unread
             if template not in outlines:
                 try:
                     outlines[template] = TemplateOutline(template.read_text(encoding="utf-8", errors="replace"))
