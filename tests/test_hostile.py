@@ -318,6 +318,10 @@ def test_the_scan_restores_the_collector():
         assert not gc.isenabled()
     finally:
         gc.enable()
+    from servegate.cli import main  # the command keeps it off until the report is written
+
+    assert main(["scan", str(EXAMPLES / "ml-serving" / "triton.yaml"), "--format", "json"]) == 1
+    assert gc.isenabled()
 
 
 def test_nothing_keeps_a_scans_model_once_its_result_is_dropped():

@@ -331,6 +331,13 @@ class Progress:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from servegate.scan import collector_paused
+
+    with collector_paused():  # until the report is written: it walks the whole model the scan built
+        return _scan_and_report(args)
+
+
+def _scan_and_report(args: argparse.Namespace) -> int:
     from servegate.report import renderer
     from servegate.scan import exit_code, scan
 
