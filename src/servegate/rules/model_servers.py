@@ -273,19 +273,33 @@ def _ingress_backend(backend: dict, path: Path) -> Iterator[tuple[str, object, P
         yield str(backend["serviceName"]), backend.get("servicePort"), path
 
 
+ROUTE_KINDS = ("Ingress", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "VirtualService")
+# (position among all routes' backends, route, Service name, port number or name or None, path)
+Backend = tuple[int, K8sObject, str, object, Path]
+
+
+def _backends_of(inventory: Inventory, namespace: str, service_names: Iterable[str]) -> list[Backend]:
+    """The backends of Ingress-like objects in the namespace naming one of these Services, in inventory order;
+    indexed once per scan, instead of reading every route of the namespace for every Service."""
+    def index() -> dict[tuple[str, str], list[Backend]]:
+        by_service: dict[tuple[str, str], list[Backend]] = {}
+        backends = ((obj, *backend) for obj in inventory.of_kind(*ROUTE_KINDS) for backend in _named_backends(obj))
+        for position, (obj, name, port, path) in enumerate(backends):
+            by_service.setdefault((obj.effective_namespace, name), []).append((position, obj, name, port, path))
+        return by_service
+
+    by_service = inventory.memo(("model_servers.backends",), index)
+    return sorted(backend for name in set(service_names) for backend in by_service.get((namespace, name), ()))
+
+
 def _publishers(inventory: Inventory, namespace: str, service_name: str,
                 port: dict | None) -> Iterator[tuple[K8sObject, Path, bool]]:
     """Ingress-like objects in the namespace that route to the named Service (and port, when given)."""
-    for obj in inventory.of_kind("Ingress", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "VirtualService"):
-        if obj.effective_namespace != namespace:
+    for _, obj, _, backend_port, path in _backends_of(inventory, namespace, (service_name,)):
+        if port is not None and backend_port not in (None, port.get("port"), port.get("name")):
             continue
-        for name, backend_port, path in _named_backends(obj):
-            if name != service_name:
-                continue
-            if port is not None and backend_port not in (None, port.get("port"), port.get("name")):
-                continue
-            authenticated = any(key in obj.annotations for key in INGRESS_AUTH_ANNOTATIONS)
-            yield obj, path, authenticated
+        authenticated = any(key in obj.annotations for key in INGRESS_AUTH_ANNOTATIONS)
+        yield obj, path, authenticated
 
 
 def _pod_labels(pod: PodSpec) -> dict:
@@ -1464,13 +1478,12 @@ def _ray_published_head_svc(pod: PodSpec) -> list[tuple[K8sObject, Path, str]]:
     if pod.inventory.find("Service", namespace, pod.obj.name) is None:
         names.add(pod.obj.name)
     found = []
-    for obj in pod.inventory.of_kind("Ingress", "HTTPRoute", "GRPCRoute", "TCPRoute", "VirtualService"):
-        if obj.effective_namespace != namespace or any(key in obj.annotations for key in INGRESS_AUTH_ANNOTATIONS):
+    for _, obj, service, port, path in _backends_of(pod.inventory, namespace, names):
+        if obj.kind == "TLSRoute" or any(key in obj.annotations for key in INGRESS_AUTH_ANNOTATIONS):
             continue
-        for service, port, path in _named_backends(obj):
-            if service in names and (port in RAY_CONTROL_PORTS or port in RAY_CONTROL_PORT_NAMES):
-                what = RAY_CONTROL_PORTS.get(port, str(port)) if isinstance(port, int) else str(port)
-                found.append((obj, path, f"{obj.ref} routes to the head's {what} ({service})"))
+        if port in RAY_CONTROL_PORTS or port in RAY_CONTROL_PORT_NAMES:
+            what = RAY_CONTROL_PORTS.get(port, str(port)) if isinstance(port, int) else str(port)
+            found.append((obj, path, f"{obj.ref} routes to the head's {what} ({service})"))
     same_file = [f for f in found if f[0].file == pod.obj.file]
     return same_file or found  # alternative manifests of one cluster often sit side by side
 

@@ -68,10 +68,11 @@ def load_terraform(files: list[tuple[Path, str, str]], inputs: VariableInputs,
     errors: list[InputError] = []
     dirs: dict[Path, ModuleDir] = {}
     tfvars: dict[Path, list[TfFile]] = {}
+    resolved: dict[Path, Path] = {}  # module sources are resolved paths too; a folder holds several files
     for path, display, text in files:
         tf, problems = parse_file(display, path.name, text)
         errors.extend(problems)
-        folder = path.parent.resolve()  # module sources are resolved paths too
+        folder = resolved.get(path.parent) or resolved.setdefault(path.parent, path.parent.resolve())
         if _is_tfvars(path.name):
             if path.name == "terraform.tfvars" or path.name == "terraform.tfvars.json" or ".auto.tfvars" in path.name:
                 tfvars.setdefault(folder, []).append(tf)
