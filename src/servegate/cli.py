@@ -331,7 +331,7 @@ class Progress:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from servegate.scan import collector_paused
+    from servegate.collector import collector_paused
 
     with collector_paused():  # until the report is written: it walks the whole model the scan built
         return _scan_and_report(args)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import gc
 import os
 import stat
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable
 
+from servegate.collector import collector_paused
 from servegate.discover import SourceFile, discover, scan_root
 from servegate.evaluate import evaluate
 from servegate.findings import Finding, InputError, Severity, Skipped
@@ -121,21 +120,6 @@ def load_objects(source: SourceFile, text: str) -> tuple[list[K8sObject], InputE
     if "{{" in text:
         message += " (the file holds template syntax `{{ }}`: render it first, or leave it out with --exclude)"
     return objects, InputError(source.display, error.line, message)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cycle collection inside: a scan builds millions of objects that live until it ends (and its report is
-    written), and its code leaves almost no reference cycles (a test holds it to that). The collector would only
-    walk the live objects again and again: a quarter of a monorepo scan's CPU even at 100,000 allocations per
-    collection, and a report's time growing faster than the input. Reference counting frees the rest."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @collector_paused()

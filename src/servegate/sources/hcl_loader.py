@@ -26,7 +26,6 @@ Problems are reported at most once per line.
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 import threading
@@ -36,6 +35,7 @@ from json import JSONDecodeError
 from json.decoder import scanstring
 from typing import Any
 
+from servegate.collector import collector_paused
 from servegate.sources.hcl_ast import (
     Attribute,
     Binary,
@@ -82,20 +82,6 @@ def _parser() -> Any:
     return parser
 
 
-@contextmanager
-def _no_gc() -> Any:
-    """The trees built here hold no cycles; the cyclic collector, run again and again while a large file's nodes
-    pile up, costs a third of the time."""
-    enabled = gc.isenabled()
-    if enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 _FRAMES_PER_LEVEL = 8  # Python frames one level of HCL nesting takes at most (expression -> template -> ...)
 
 
@@ -119,7 +105,7 @@ def parse_hcl(text: str) -> HclFile:
     """Parse native-syntax HCL: a ``.tf`` file, or a ``.tfvars`` file (a body of attributes)."""
     problems: list[SyntaxProblem] = []
     try:
-        with _no_gc(), _deep_stack():
+        with collector_paused(), _deep_stack():  # the trees built here hold no cycles
             body = _parse_native(text.encode("utf-8", "surrogatepass"), problems)
     except RecursionError:
         body = Body()
@@ -166,7 +152,7 @@ def parse_hcl_json(text: str, *, tfvars: bool | None = None) -> HclFile:
     expression covers its JSON value (quotes included), and an expression inside a string template covers its
     own characters inside the string.
     """
-    with _no_gc(), _deep_stack():
+    with collector_paused(), _deep_stack():  # the trees built here hold no cycles
         return _parse_json(text, tfvars)
 
 
