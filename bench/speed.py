@@ -28,7 +28,7 @@ the figures come from.
 
 servegate is measured as installed: when ``PYTHONDONTWRITEBYTECODE`` is set (this would recompile every module on
 every run), the benchmark unsets it and points ``PYTHONPYCACHEPREFIX`` at a temporary folder, and a warm-up run per
-mode fills that cache and the file-system cache for both tools.
+mode fills that cache and the file-system cache for both tools (``--no-warm-up`` skips it).
 
 Checkov is not a dependency of servegate. Install it in a separate virtual environment and pass its executable
 (a ``checkov`` on PATH is found without the flag):
@@ -241,6 +241,9 @@ def main() -> int:
     parser.add_argument("--servegate-args", action="append", metavar="ARGS",
                         help="extra scan options, one measured variant per value (default: none)")
     parser.add_argument("--json", type=Path, help="also write every run as JSON to this file")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="skip the warm-up run per mode (when the caches are known to be warm: a Checkov run on "
+                             "the Kubernetes repositories takes about 23 minutes)")
     args = parser.parse_args()
     modes = args.mode or list(MODES)
     checkov_modes = set(args.checkov_modes.split(",")) if args.checkov else set()
@@ -269,9 +272,10 @@ def main() -> int:
                      for extra in variants}
             if mode in checkov_modes:
                 tools["checkov"] = (checkov_command(args.checkov, paths), dict(os.environ))
-            sys.stderr.write(f"{mode}: {label}: warming up {', '.join(tools)}\n")
-            for command, tool_env in tools.values():
-                measure(command, tool_env)
+            if args.warm_up:
+                sys.stderr.write(f"{mode}: {label}: warming up {', '.join(tools)}\n")
+                for command, tool_env in tools.values():
+                    measure(command, tool_env)
             results = {tool: Measure(mode, label, tool, []) for tool in tools}
             for repetition in range(args.repeat):
                 for tool, (command, tool_env) in tools.items():  # alternate the tools run by run
