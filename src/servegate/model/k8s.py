@@ -5,9 +5,10 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator
 
 from servegate.findings import Location
+from servegate.model.memo import Memo
 from servegate.sources.located import Path, format_path, get_path, line_within_scalar, span_of
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def _object(file: str, doc: Any, base: Path, data: Any) -> K8sObject | None:
 
 
 @dataclass(slots=True)
-class Inventory:
+class Inventory(Memo):
     """Every object of the scan, indexed for the lookups rules need."""
 
     objects: list[K8sObject] = field(default_factory=list)
@@ -120,7 +121,7 @@ class Inventory:
     _kustomize: Any = None
     terraform: Any = None  # the scan's TfInventory: the resource graph reaches across both layers
     _graph: Any = None
-    _memo: dict[tuple, Any] = field(default_factory=dict)
+    _memo: dict[Hashable, Any] = field(default_factory=dict)  # see Memo
 
     @classmethod
     def of(cls, objects: Iterable[K8sObject]) -> Inventory:
@@ -139,12 +140,6 @@ class Inventory:
 
     def find(self, kind: str, namespace: str, name: str) -> K8sObject | None:
         return self._by_name.get((kind, namespace or "default", name))
-
-    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """A value rules share (an index of the inventory, or what one of its objects yields), computed once."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
 
     def near(self, obj: K8sObject, *kinds: str) -> list[K8sObject]:
         """Objects of these kinds that may be deployed with ``obj``: every ``other`` for which

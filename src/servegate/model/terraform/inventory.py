@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Hashable, Iterable
+
+from servegate.model.memo import Memo
 
 if TYPE_CHECKING:
     from servegate.model.terraform.config import TfResource
 
 
-class TfInventory:
+class TfInventory(Memo):
     def __init__(self, resources: Iterable[TfResource]) -> None:
         self.resources: list[TfResource] = list(resources)
         self.kubernetes: Any = None  # the scan's Kubernetes Inventory, once the scan links the two layers
@@ -18,14 +20,7 @@ class TfInventory:
         for resource in self.resources:
             self._by_type[resource.type].append(resource)
             self._by_name[(id(resource.module), resource.mode, resource.type, resource.name)].append(resource)
-        self._memo: dict[str, Any] = {}
-
-    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
-        """A value derived from the whole configuration (an index rules share), computed once. Kept here, not in
-        a rule module, so that it goes with the scan."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        self._memo: dict[Hashable, Any] = {}  # see Memo
 
     def of_type(self, *types: str) -> list[TfResource]:
         return [r for t in types for r in self._by_type.get(t, ())]

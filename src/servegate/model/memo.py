@@ -1,0 +1,18 @@
+"""Values derived from a scan's inventory, kept with it."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Hashable
+
+
+class Memo:
+    """What rules share about an inventory (an index of it, or what one of its objects yields), computed once and
+    kept in the inventory itself, never in a rule module, where it would keep the last scan's model alive."""
+
+    __slots__ = ()
+    _memo: dict[Hashable, Any]  # set by the inventory
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
