@@ -10,12 +10,17 @@ root, binary or non-UTF-8 YAML) are in ``test_scan_inputs.py``; the YAML loader'
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
 
+from servegate.cli import main
+from servegate.model.workloads import pod_specs
 from servegate.render import RenderOptions
 from servegate.scan import DEFAULT_MAX_FILE_SIZE, ScanOptions, scan
 
@@ -278,8 +283,6 @@ EXAMPLES = Path(__file__).parents[1] / "examples"
 
 def _cyclic_garbage_of_scan(folder: Path) -> tuple[int, int]:
     """(objects scanned, objects left in reference cycles) by one scan of ``folder``."""
-    import gc
-
     gc.collect()
     gc.set_debug(gc.DEBUG_SAVEALL)  # keep what the collection finds, to count it
     try:
@@ -295,8 +298,6 @@ def test_a_scan_leaves_no_reference_cycles_per_object(tmp_path: Path):
     """A scan runs without the cycle collector, so what it drops must go by reference counting: a cycle made per
     document or per pod (a recursive closure, a pod spec and its containers pointing at each other, as before
     pod specs were memoised) would hold memory in proportion to the input until the scan ends."""
-    import shutil
-
     for copies in (1, 4):
         for index in range(copies):
             shutil.copytree(EXAMPLES, tmp_path / f"x{copies}" / f"copy{index}")
@@ -307,8 +308,6 @@ def test_a_scan_leaves_no_reference_cycles_per_object(tmp_path: Path):
 
 
 def test_the_scan_restores_the_collector():
-    import gc
-
     assert gc.isenabled()
     scan([EXAMPLES / "ml-serving" / "triton.yaml"])
     assert gc.isenabled()
@@ -318,8 +317,7 @@ def test_the_scan_restores_the_collector():
         assert not gc.isenabled()
     finally:
         gc.enable()
-    from servegate.cli import main  # the command keeps it off until the report is written
-
+    # the command keeps it off until the report is written, then restores it
     assert main(["scan", str(EXAMPLES / "ml-serving" / "triton.yaml"), "--format", "json"]) == 1
     assert gc.isenabled()
 
@@ -327,11 +325,6 @@ def test_the_scan_restores_the_collector():
 def test_nothing_keeps_a_scans_model_once_its_result_is_dropped():
     """Indexes rules share live in the scan's inventories (``memo``), never in a rule module, where the last
     scan's whole model would stay in memory: in the admission webhook, the last request's."""
-    import gc
-    import weakref
-
-    from servegate.model.workloads import pod_specs
-
     result = scan([EXAMPLES])  # Terraform and Kubernetes: both layers' rules and their indexes run
     inventory = result.inventory
     pod = weakref.ref(next(p for obj in inventory.objects for p in pod_specs(obj, inventory)))
