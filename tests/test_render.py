@@ -19,6 +19,7 @@ from servegate.cli import main
 from servegate.findings import Severity
 from servegate.render import RenderOptions, helm, kustomize
 from servegate.render.mapping import TemplateOutline
+from servegate.render.patch_schema import patch_schema
 from servegate.scan import ScanOptions, exit_code, scan, select_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -434,6 +435,39 @@ def test_existing_rule_fixture_overlay_maps_a_patch_added_container():
     assert result.findings[0].resource == "Deployment/ml-debug/feature-api"
 
 
+# --- Kustomize: the light patch schema ---------------------------------------------------------------
+
+PATCH_SCHEMA = FIXTURES / "render" / "patch-schema"
+
+
+def test_the_light_patch_schema_merges_patches_as_kustomizes_own_schema():
+    tool = kustomize.builder()
+    overlay = PATCH_SCHEMA / "overlay"
+    own = kustomize._build(tool, overlay, None)
+    light = kustomize._build(tool, overlay, patch_schema())
+    no_definitions = kustomize._build(tool, overlay, b'{"swagger": "2.0", "definitions": {}}')
+    assert own.failure is None and light.failure is None and no_definitions.failure is None
+    assert light.output == own.output
+    # The fixture's patch depends on the schema (merge keys, replaced lists): a schema missing them shows.
+    assert no_definitions.output != own.output
+    assert "name: http\n    port: 8000" in own.output and "key: nvidia.com/gpu" not in own.output
+
+
+def test_an_overlay_naming_its_own_schema_is_built_with_it_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    shutil.copytree(PATCH_SCHEMA, tmp_path, dirs_exist_ok=True)
+    schemas = []
+    build = kustomize._build
+    monkeypatch.setattr(kustomize, "_build", lambda tool, folder, schema: schemas.append(schema) or
+                        build(tool, folder, schema))
+    assert not _scan(tmp_path).errors
+    assert schemas == [patch_schema()]
+    (tmp_path / "base" / "kustomization.yaml").write_text(
+        (tmp_path / "base" / "kustomization.yaml").read_text() + "openapi:\n  path: own-schema.json\n")
+    (tmp_path / "base" / "own-schema.json").write_text('{"swagger": "2.0", "definitions": {}}')
+    assert not _scan(tmp_path).errors
+    assert schemas == [patch_schema(), None]
+
+
 # --- Kustomize: the CRD-light mirror ------------------------------------------------------------------
 
 CRD_OVERLAY = FIXTURES / "render" / "crd-overlay"
@@ -449,9 +483,9 @@ def _record_builds(monkeypatch: pytest.MonkeyPatch, on_build=lambda folder: None
     builds: list[tuple[Path, str | None]] = []
     build = kustomize._build
 
-    def recording(tool, folder):
+    def recording(tool, folder, schema):
         on_build(folder)
-        built = build(tool, folder)
+        built = build(tool, folder, schema)
         builds.append((folder, built.failure))
         return built
 

@@ -57,6 +57,7 @@ from servegate.model.k8s import UNREAD_KINDS, K8sObject, is_wanted_document, obj
 from servegate.discover import SourceFile
 from servegate.render import KUSTOMIZATION_FILES, Displays, RenderOptions, Rendering, offline_environment
 from servegate.render.mapping import KustomizeSourceMap, as_rendered, strip_build_annotations
+from servegate.render.patch_schema import FILE_NAME as SCHEMA_FILE, patch_schema
 from servegate.sources.located import span_of
 from servegate.sources.yaml_loader import blank_documents_of_kinds, load_documents, rewrite_documents_of_kinds
 
@@ -281,12 +282,14 @@ class BuiltOverlays:
                                   "generated file?); its files were scanned as plain YAML"))
             else:
                 buildable.append(k)
+        schemas = {k.folder: _schema_for(context, trees[k.folder]) for k in buildable}
         with tempfile.TemporaryDirectory(prefix="servegate-mirror-") as scratch:
             mirror = _mirror_or_none(context, [trees[k.folder] for k in buildable], Path(scratch))
             # One build more than cores: builds wait on files and pipes, and the scan loads the plain files
             # meanwhile. Measured on the corpus with 2 cores: 3 builds at a time 19 s, 2 or 4 at a time 23 s.
             with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
-                outputs = list(pool.map(lambda k: _build_light(tool, k.folder, trees[k.folder], mirror), buildable))
+                outputs = list(pool.map(lambda k: _build_light(tool, k.folder, trees[k.folder], mirror, schemas[k.folder]),
+                                        buildable))
         self.built = [(k, trees[k.folder], result) for k, result in zip(buildable, outputs)]
 
     def record(self, objects_by_file: dict[str, list[K8sObject]], load_file: Loader, rendering: Rendering) -> None:
@@ -328,23 +331,34 @@ class _Built:
         return self.real(Path(os.path.normpath(os.path.join(self.scratch, relative))))
 
 
-def _build_light(tool: list[str], folder: Path, tree: _Tree, mirror: _Mirror | None) -> _Built:
+def _schema_for(context: _Context, tree: _Tree) -> bytes | None:
+    """The light patch schema, unless a Kustomization of the tree names its own (``openapi:``)."""
+    if any("openapi" in k.data for folder in tree.folders if (k := context.kustomization(folder)) is not None):
+        return None
+    return patch_schema()
+
+
+def _build_light(tool: list[str], folder: Path, tree: _Tree, mirror: _Mirror | None, schema: bytes | None) -> _Built:
     """Build one overlay from the CRD-light mirror when it holds a lightened file of the overlay, else, or
     when that build fails, from the real files, whose result is then the one that counts."""
     if mirror is not None and mirror.lightens(tree):
-        built = _build(tool, mirror.mirrored(folder))
+        built = _build(tool, mirror.mirrored(folder), schema)
         if built.failure is None:
             built.real = mirror.real
             return built
-    return _build(tool, folder)
+    return _build(tool, folder, schema)
 
 
-def _build(tool: list[str], folder: Path) -> _Built:
-    """Build one overlay through a wrapping Kustomization that asks for origin annotations."""
+def _build(tool: list[str], folder: Path, schema: bytes | None) -> _Built:
+    """Build one overlay through a wrapping Kustomization that asks for origin annotations, and names the light
+    patch schema when there is one."""
     with tempfile.TemporaryDirectory(prefix="servegate-kustomize-") as scratch:
         wrapper = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                    "resources": [os.path.relpath(folder, scratch)],
                    "buildMetadata": ["originAnnotations", "transformerAnnotations"]}
+        if schema is not None:
+            wrapper["openapi"] = {"path": SCHEMA_FILE}
+            Path(scratch, SCHEMA_FILE).write_bytes(schema)
         Path(scratch, "kustomization.yaml").write_text(yaml.safe_dump(wrapper), encoding="utf-8")
         try:
             done = subprocess.run(tool + [scratch], capture_output=True, text=True, timeout=BUILD_TIMEOUT,
