@@ -109,9 +109,13 @@ class _Context:
     objects_by_file: dict[str, list[K8sObject]]
     load_file: Loader
     kustomizations: dict[Path, Kustomization | None] = field(default_factory=dict)
+    objects_by_path: dict[Path, list[K8sObject]] = field(default_factory=dict)
+    patches: dict[Path, list[tuple[Any, list[K8sObject]]]] = field(default_factory=dict)
 
     def kustomization(self, folder: Path) -> Kustomization | None:
         """The Kustomization of a folder, read once (None when the folder has none or it is unreadable)."""
+        if folder in self.kustomizations:  # the usual case, without normalising the path again
+            return self.kustomizations[folder]
         folder = Path(os.path.normpath(folder))
         if folder not in self.kustomizations:
             self.kustomizations[folder] = None
@@ -130,10 +134,22 @@ class _Context:
         return self.kustomizations[folder]
 
     def objects(self, path: Path) -> list[K8sObject]:
-        display = self.displays(path)
-        if display not in self.objects_by_file:
-            self.objects_by_file[display] = self.load_file(path, display) if path.is_file() else []
-        return self.objects_by_file[display]
+        if path not in self.objects_by_path:
+            display = self.displays(path)
+            if display not in self.objects_by_file:
+                self.objects_by_file[display] = self.load_file(path, display) if path.is_file() else []
+            self.objects_by_path[path] = self.objects_by_file[display]
+        return self.objects_by_path[path]
+
+    def patch_documents(self, kustomization: Kustomization) -> list[tuple[Any, list[K8sObject]]]:
+        """The strategic-merge patches of a Kustomization: each entry's ``target`` and documents, read once."""
+        if kustomization.folder not in self.patches:
+            self.patches[kustomization.folder] = [
+                (entry.get("target") if isinstance(entry, dict) else None,
+                 self.objects(Path(os.path.normpath(kustomization.folder / local))))
+                for entry in kustomization.entries("patchesStrategicMerge") + kustomization.entries("patches")
+                if (local := _local(entry)) is not None]
+        return self.patches[kustomization.folder]
 
 
 def _local(entry: Any) -> str | None:
@@ -323,12 +339,15 @@ class _Built:
     failure: str | None
     scratch: str  # the wrapper's folder: the paths of the build annotations are relative to it
     real: Callable[[Path], Path] = Path  # the real file for a path the build names (the mirror's are copies)
+    resolved: dict[str, Path] = field(default_factory=dict)  # the objects of a build name the same few files
 
     def resolve(self, relative: Any) -> Path | None:
         """The real file a path of the build annotations names."""
         if not isinstance(relative, str):
             return None
-        return self.real(Path(os.path.normpath(os.path.join(self.scratch, relative))))
+        if relative not in self.resolved:
+            self.resolved[relative] = self.real(Path(os.path.normpath(os.path.join(self.scratch, relative))))
+        return self.resolved[relative]
 
 
 def _schema_for(context: _Context, tree: _Tree) -> bytes | None:
@@ -460,12 +479,8 @@ def _patches_of(context: _Context, kustomization: Kustomization, built: K8sObjec
     """The strategic-merge patch documents of a Kustomization that apply to ``built``."""
     names = {built.name, original_name}
     found: list[K8sObject] = []
-    for entry in kustomization.entries("patchesStrategicMerge") + kustomization.entries("patches"):
-        local = _local(entry)
-        if local is None:
-            continue
-        target = entry.get("target") if isinstance(entry, dict) else None
-        for patch in context.objects(Path(os.path.normpath(kustomization.folder / local))):
+    for target, patches in context.patch_documents(kustomization):
+        for patch in patches:
             if isinstance(target, dict) and _targets(target, built, names):
                 found.append(patch)
             elif not isinstance(target, dict) and patch.kind == built.kind and patch.name in names:
