@@ -19,12 +19,13 @@ Each measurement runs a fresh process (``python -m servegate scan ... --format j
 temporary file, so writing the report counts) and takes the median of ``--repeat`` runs. ``--servegate-args``
 measures servegate with extra options, once per value (``--servegate-args= --servegate-args=--skip-render``
 measures the default scan, which renders Helm charts and Kustomize overlays, and the scan without rendering).
-All tools alternate run by run, so a change in the machine's load hits them alike. CPU time and the peak resident
+All tools alternate run by run, and so do the linear mode's copy counts, so a change in the machine's load hits
+them alike. CPU time and the peak resident
 memory of the largest process come from ``os.wait4`` (the whole process tree: a process's usage includes the
 children it waited for); the peak of the tree's summed resident memory is sampled from ``/proc`` every 0.1 s.
-Before each run, ``calibration_ms`` times a fixed piece of Python (``bench/machine.py``): a shared virtual machine
-runs the same code up to twice as slow from one hour to the next, and the ``cal ms`` column says which kind of hour
-the figures come from.
+Before and after each run, ``calibration_ms`` times a fixed piece of Python (``bench/machine.py``): a shared virtual
+machine runs the same code up to twice as slow from one hour to the next, and the ``cal ms`` column says which kind
+of hour the figures come from.
 
 servegate is measured as installed: when ``PYTHONDONTWRITEBYTECODE`` is set (this would recompile every module on
 every run), the benchmark unsets it and points ``PYTHONPYCACHEPREFIX`` at a temporary folder, and a warm-up run per
@@ -76,6 +77,7 @@ class Run:
     tree_rss: int  # bytes, the largest sampled PSS sum over the process tree (0 when /proc is not available)
     exit_code: int
     calibration_ms: float = 0.0  # the machine's speed just before the run (bench/machine.py): lower is faster
+    calibration_after_ms: float = 0.0  # and just after it: far from the first, the machine changed speed mid-run
 
 
 @dataclass
@@ -152,7 +154,7 @@ def measure(command: list[str], env: dict[str, str]) -> Run:
         sys.stderr.write(stderr.decode("utf-8", "replace")[-2000:])
     # ru_maxrss is in kilobytes on Linux.
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak_tree, process.returncode,
-               speed)
+               speed, calibration_ms())
 
 
 def servegate_command(paths: list[Path], output: Path, extra: list[str]) -> list[str]:
@@ -225,7 +227,47 @@ def report(measures: list[Measure]) -> str:
                           f"tree PSS {ratio['tree_rss']:.1f}x")
     if ratios:
         lines += ["", *ratios]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _growth(measures)) + "\n"
+
+
+def _growth(measures: list[Measure]) -> list[str]:
+    """For the linear mode: how each tool's median wall and CPU time grow from one copy count to the next."""
+    lines = []
+    by_tool: dict[str, list[Measure]] = {}
+    for m in measures:
+        if m.mode == "linear":
+            by_tool.setdefault(m.tool, []).append(m)
+    for tool, steps in by_tool.items():
+        for smaller, larger in zip(steps, steps[1:]):
+            lines.append(f"linear   {tool}: {smaller.label} -> {larger.label}: wall "
+                         f"{larger.median('wall') / max(smaller.median('wall'), 1e-9):.2f}x, cpu "
+                         f"{larger.median('cpu') / max(smaller.median('cpu'), 1e-9):.2f}x")
+    return ["", *lines] if lines else []
+
+
+def _measure_group(group: list[tuple[str, str, list[Path]]], variants: list[list[str]], env: dict[str, str],
+                   report_file: Path, args: argparse.Namespace, checkov_modes: set[str]) -> list[Measure]:
+    """Every tool on every input of the group, ``args.repeat`` times, alternating inputs and tools run by run."""
+    plans = []
+    for mode, label, paths in group:
+        tools = {" ".join(["servegate", *extra]): (servegate_command(paths, report_file, extra), env)
+                 for extra in variants}
+        if mode in checkov_modes:
+            tools["checkov"] = (checkov_command(args.checkov, paths), dict(os.environ))
+        if args.warm_up:
+            sys.stderr.write(f"{mode}: {label}: warming up {', '.join(tools)}\n")
+            for command, tool_env in tools.values():
+                measure(command, tool_env)
+        plans.append((mode, label, tools, {tool: Measure(mode, label, tool, []) for tool in tools}))
+    for repetition in range(args.repeat):
+        for mode, label, tools, results in plans:
+            for tool, (command, tool_env) in tools.items():
+                run = measure(command, tool_env)
+                results[tool].runs.append(run)
+                sys.stderr.write(f"{mode}: {label}: {tool} run {repetition + 1}: {run.wall:.2f} s wall, "
+                                 f"{run.cpu:.2f} s cpu, {_mb(run.peak_rss)}, calibration "
+                                 f"{run.calibration_ms:.0f} ms before, {run.calibration_after_ms:.0f} after\n")
+    return [m for _, _, _, results in plans for m in results.values()]
 
 
 def main() -> int:
@@ -256,35 +298,21 @@ def main() -> int:
         workdir = Path(tmp)
         env = servegate_env(workdir / "pycache")
         report_file = workdir / "report.json"
-        inputs: list[tuple[str, str, list[Path]]] = []
+        # Inputs measured together, run by run in turn: the linear mode's copy counts form one group, so that
+        # a change in the machine's speed hits each count alike instead of the last one.
+        groups: list[list[tuple[str, str, list[Path]]]] = []
         for mode in modes:
             if mode == "corpus":
-                inputs.append((mode, "corpus", [args.corpus, *args.folders]))
+                groups.append([(mode, "corpus", [args.corpus, *args.folders])])
             elif mode == "k8s":
-                inputs.append((mode, "kubernetes repos", kubernetes_repositories(args.corpus)))
+                groups.append([(mode, "kubernetes repos", kubernetes_repositories(args.corpus))])
             elif mode == "small":
-                inputs.append((mode, args.small.name, [args.small]))
+                groups.append([(mode, args.small.name, [args.small])])
             else:
-                for count in (1, 2, 4):
-                    inputs.append((mode, f"corpus x{count}", [copies(args.corpus, count, workdir)]))
-        for mode, label, paths in inputs:
-            tools = {" ".join(["servegate", *extra]): (servegate_command(paths, report_file, extra), env)
-                     for extra in variants}
-            if mode in checkov_modes:
-                tools["checkov"] = (checkov_command(args.checkov, paths), dict(os.environ))
-            if args.warm_up:
-                sys.stderr.write(f"{mode}: {label}: warming up {', '.join(tools)}\n")
-                for command, tool_env in tools.values():
-                    measure(command, tool_env)
-            results = {tool: Measure(mode, label, tool, []) for tool in tools}
-            for repetition in range(args.repeat):
-                for tool, (command, tool_env) in tools.items():  # alternate the tools run by run
-                    run = measure(command, tool_env)
-                    results[tool].runs.append(run)
-                    sys.stderr.write(f"{mode}: {label}: {tool} run {repetition + 1}: {run.wall:.2f} s wall, "
-                                     f"{run.cpu:.2f} s cpu, {_mb(run.peak_rss)}, "
-                                     f"calibration {run.calibration_ms:.0f} ms\n")
-            measures.extend(results.values())
+                groups.append([(mode, f"corpus x{count}", [copies(args.corpus, count, workdir)])
+                               for count in (1, 2, 4)])
+        for group in groups:
+            measures.extend(_measure_group(group, variants, env, report_file, args, checkov_modes))
     sys.stdout.write(report(measures))
     if args.json:
         args.json.write_text(json.dumps([asdict(m) for m in measures], indent=2) + "\n", encoding="utf-8")
