@@ -78,6 +78,35 @@ def test_yaml_alias_bomb_is_refused_and_the_rest_scanned(tmp_path: Path):
     _assert_good_files_scanned(result)
 
 
+def _alias_bomb(indent: str) -> str:
+    """YAML lines whose last anchor expands to 2**40 lists once its aliases are followed."""
+    levels = ["a0: &a0 [x, x]"] + [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, 41)]
+    return "".join(f"{indent}{level}\n" for level in levels)
+
+
+EMBEDDED_BOMBS = {
+    "ray.yaml": "apiVersion: ray.io/v1\nkind: RayService\nmetadata: {name: llm}\nspec:\n  serveConfigV2: |\n"
+                + _alias_bomb("    ") + "    applications: [{name: llm, args: *a40}]\n",
+    "helm.tf": 'resource "helm_release" "llm" {\n  name   = "llm"\n  values = [<<-EOT\n'
+               + _alias_bomb("    ") + "    env: *a40\n    EOT\n  ]\n}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDED_BOMBS))
+def test_an_alias_bomb_inside_a_value_is_not_followed(tmp_path: Path, name: str):
+    # YAML inside a value (a Ray Serve config, Helm values in Terraform) is read with the files' guards: rules
+    # that walk it would otherwise visit 2**40 nodes.
+    (tmp_path / name).write_text(EMBEDDED_BOMBS[name])
+    _good_files(tmp_path)
+    results: list = []
+    scanning = threading.Thread(target=lambda: results.append(scan([tmp_path], OPTIONS)), daemon=True)
+    scanning.start()
+    scanning.join(timeout=60)  # a bound on the failure, not a timing: the scan takes well under a second
+    assert results, "the scan did not end"
+    assert not results[0].errors
+    _assert_good_files_scanned(results[0])
+
+
 @pytest.mark.parametrize(("name", "text", "error"), [
     ("deep.yaml", "apiVersion: v1\nkind: Pod\nspec: " + "[" * 300 + "]" * 300 + "\n",
      (3, "nesting deeper than 200 levels")),

@@ -10,12 +10,11 @@ Ray Serve LLM ``model_source`` in a RayService ``serveConfigV2``.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-
-import yaml
 
 from servegate.findings import Confidence, Severity
 from servegate.model.cmdline import EnvVar, Word
@@ -25,6 +24,7 @@ from servegate.model.servers import identify
 from servegate.model.workloads import Container, PodSpec, pod_specs
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources.located import Path, get_path
+from servegate.sources.yaml_loader import load_embedded
 
 rules = RuleSet("artifacts")
 
@@ -237,12 +237,15 @@ def _seldon_graph(obj: K8sObject, node: Any, path: Path) -> Iterator[ModelRef]:
         yield from _seldon_graph(obj, child, path + ("children", i))
 
 
+@functools.lru_cache(maxsize=64)
+def _serve_config(text: str) -> Any:
+    """A RayService's config string, read once for every rule that asks (an alias bomb in it reads as None)."""
+    return load_embedded(text)
+
+
 def _serve_config_refs(obj: K8sObject, path: Path, text: str) -> Iterator[ModelRef]:
     """Ray Serve LLM ``model_loading_config.model_source`` (or ``model_id``) in a RayService config string."""
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return
+    config = _serve_config(text)
     lines = text.splitlines()
 
     def walk(node: Any) -> Iterator[dict]:

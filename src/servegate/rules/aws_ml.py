@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-import yaml
-
 from servegate.findings import Applicability, Confidence, Severity
 from servegate.fix.model import AddResource, DeclareVariable, SetAttribute, SymbolicFix, safe, unsafe
 from servegate.model.terraform.config import TfResource
@@ -31,6 +29,7 @@ from servegate.rules.artifacts import COMMIT, HUB_ID, TRUTHY
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.rules.secrets import TOKEN_NAMES, is_placeholder, mask, shape_of
 from servegate.sources import hcl_ast as ast
+from servegate.sources.yaml_loader import load_embedded
 
 rules = RuleSet("aws-ml")
 
@@ -1600,11 +1599,7 @@ def _helm_secrets(resource: TfResource) -> Iterator[Hit]:
     for index, text in enumerate(_list(resource.get("values"))):
         if not isinstance(text, str):
             continue
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError:
-            continue
-        for trail, key, value in _walk_values(document):
+        for trail, key, value in _walk_values(load_embedded(text)):
             what = secret_in(key, value)
             if not what:
                 continue
