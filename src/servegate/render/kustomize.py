@@ -18,7 +18,8 @@ network, the error is reported and the files are scanned as plain YAML as before
 Each build runs on a temporary Kustomization that lists the real one and adds
 ``buildMetadata: [originAnnotations, transformerAnnotations]`` (supported since Kustomize 4.5), so the
 overlay is built exactly as written and every object says which file defined it and which
-Kustomizations patched it; those two annotations are removed before the rules see the objects.
+Kustomizations patched it; those two annotations are removed before the rules see the objects. The wrapper also
+names a light copy of Kustomize's Kubernetes schema, which strategic-merge patches read (``patch_schema``).
 Kustomize never reaches the network here: overlays that load anything remote are refused before the
 build, and the builder runs with proxies pointing at a closed local port and git limited to local files.
 
