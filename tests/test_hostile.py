@@ -23,6 +23,8 @@ from servegate.cli import main
 from servegate.model.workloads import pod_specs
 from servegate.render import RenderOptions
 from servegate.scan import DEFAULT_MAX_FILE_SIZE, ScanOptions, scan
+from servegate.sources.embedded import decode_json
+from servegate.sources.yaml_loader import MAX_DEPTH
 
 PRIVILEGED_POD = """\
 apiVersion: v1
@@ -105,6 +107,38 @@ def test_an_alias_bomb_inside_a_value_is_not_followed(tmp_path: Path, name: str)
     assert results, "the scan did not end"
     assert not results[0].errors
     _assert_good_files_scanned(results[0])
+
+
+def _embedded_deep_json(name: str, depth: int) -> str:
+    deep = "[" * depth + "]" * depth
+    return {
+        "policy.tf": 'resource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = "' + deep + '"\n}\n',
+        "secret.tf": 'resource "kubernetes_secret" "s" {\n  metadata { name = "s" }\n  data = {\n    "config.json" = '
+                     '"{\\"a\\": ' + deep + '}"\n  }\n}\n',
+        "ray.yaml": "apiVersion: ray.io/v1\nkind: RayService\nmetadata: {name: r}\nspec:\n  serveConfigV2: '"
+                    + deep + "'\n",
+    }[name]
+
+
+@pytest.mark.parametrize("name", ["policy.tf", "secret.tf", "ray.yaml"])
+def test_deeply_nested_json_inside_a_value_reads_as_invalid(tmp_path: Path, name: str):
+    # A policy or config string too deep for Python's JSON decoder is an invalid one, not an internal error in
+    # each rule that reads it.
+    (tmp_path / name).write_text(_embedded_deep_json(name, 100_000))
+    _good_files(tmp_path)
+    result = scan([tmp_path], OPTIONS)
+    assert not result.errors
+    _assert_good_files_scanned(result)
+
+
+def test_embedded_json_nests_no_deeper_than_files_may():
+    # Rules walk what they decode recursively: past the YAML loader's limit, embedded JSON is invalid too.
+    deepest = decode_json('{"a": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}")
+    for _ in range(MAX_DEPTH - 1):
+        deepest = deepest["a"] if isinstance(deepest, dict) else deepest[0]
+    assert deepest == []
+    with pytest.raises(ValueError, match=f"deeper than {MAX_DEPTH} levels"):
+        decode_json('{"a": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}")
 
 
 @pytest.mark.parametrize(("name", "text", "error"), [

@@ -11,7 +11,6 @@ by ARN, email or client id (also when the evaluator built them), and by the fede
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from servegate.model.terraform.iam import parse_policy
 from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.values import Unknown
+from servegate.sources.embedded import decode_json
 
 if TYPE_CHECKING:  # loaded with Terraform: a Kubernetes-only scan never imports the HCL model
     from servegate.model.terraform.config import TfResource
@@ -635,7 +635,7 @@ def _broad_azure_scope(scope: str) -> str | None:
 def _decoded(document: Any) -> Any:
     if isinstance(document, str):
         try:
-            return json.loads(document)
+            return decode_json(document)
         except ValueError:
             return document
     return document

@@ -24,7 +24,7 @@ from servegate.model.servers import identify
 from servegate.model.workloads import Container, PodSpec, pod_specs
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources.located import Path, get_path
-from servegate.sources.yaml_loader import load_embedded
+from servegate.sources.embedded import load_embedded
 
 rules = RuleSet("artifacts")
 

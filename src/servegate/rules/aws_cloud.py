@@ -30,6 +30,7 @@ from servegate.model.terraform.values import Unknown, is_known
 from servegate.rules.aws_ml import retention_fixes
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources import hcl_ast as ast
+from servegate.sources.embedded import decode_json
 
 rules = RuleSet("aws-cloud")
 
@@ -429,7 +430,7 @@ def _unknown_refs(document: Any) -> dict[int, set[str]]:
     raw = document.partial if isinstance(document, Unknown) else document
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = decode_json(raw)
         except ValueError:
             return {}
     statements = raw.get("Statement") if isinstance(raw, dict) else None
@@ -450,10 +451,10 @@ def _decode(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        decoded = json.loads(value)
+        decoded = decode_json(value)
     except ValueError:
         try:
-            decoded = json.loads(re.sub(r",(\s*[}\]])", r"\1", value))
+            decoded = decode_json(re.sub(r",(\s*[}\]])", r"\1", value))
         except ValueError:
             return value
     statements = decoded.get("Statement") if isinstance(decoded, dict) else None

@@ -29,7 +29,7 @@ from servegate.rules.artifacts import COMMIT, HUB_ID, TRUTHY
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.rules.secrets import TOKEN_NAMES, is_placeholder, mask, shape_of
 from servegate.sources import hcl_ast as ast
-from servegate.sources.yaml_loader import load_embedded
+from servegate.sources.embedded import decode_json, load_embedded
 
 rules = RuleSet("aws-ml")
 
@@ -1625,7 +1625,7 @@ def _kubernetes_secret(resource: TfResource) -> Iterator[Hit]:
         what = secret_in(str(key), value)
         if what is None and value.lstrip().startswith("{"):
             try:
-                document = json.loads(value)
+                document = decode_json(value)
             except ValueError:
                 document = None
             for trail, inner, leaf in _walk_values(document):
@@ -1864,7 +1864,7 @@ def _source_statements(resource: TfResource) -> int:
     count = 0
     for source in _list(resource.get("source_policy_documents")):
         try:
-            count += len(_list(_dict(json.loads(source)).get("Statement"))) if isinstance(source, str) else 0
+            count += len(_list(_dict(decode_json(source)).get("Statement"))) if isinstance(source, str) else 0
         except ValueError:
             pass
     return count

@@ -38,6 +38,7 @@ from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.values import Unknown, is_known
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources import hcl_ast as ast
+from servegate.sources.embedded import decode_json
 from servegate.sources.located import format_path
 
 rules = RuleSet("azure")
@@ -207,7 +208,7 @@ def body(resource: TfResource) -> Any:
     value = resource.values.get("body")
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return decode_json(value)
         except ValueError:
             return Unknown("body is not valid JSON")
     if isinstance(value, dict):

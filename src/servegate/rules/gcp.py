@@ -32,6 +32,7 @@ from servegate.model.terraform.inventory import TfInventory
 from servegate.model.terraform.values import Unknown, is_known
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
 from servegate.sources import hcl_ast as ast
+from servegate.sources.embedded import decode_json
 
 rules = RuleSet("gcp")
 
@@ -337,7 +338,7 @@ def _grants(resource: TfResource, inventory: TfInventory) -> list[_Grant]:
         document = resource.values.get("policy_data")
         if isinstance(document, str):
             try:
-                parsed = json.loads(document)
+                parsed = decode_json(document)
             except ValueError:
                 parsed = None
             for binding in (parsed or {}).get("bindings", []) if isinstance(parsed, dict) else []:

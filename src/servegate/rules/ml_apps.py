@@ -12,21 +12,21 @@ counts as an authentication layer.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
 from servegate.model.cmdline import Word
+from servegate.model.graph import requires_principal
 from servegate.model.images import image_repository, image_tag, is_templated, version_tuple
 from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.mounts import MountedFile, mounted_files
-from servegate.model.graph import requires_principal
 from servegate.model.network import external_exposure, selects
 from servegate.model.servers import identify
 from servegate.model.workloads import Container, PodSpec
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
+from servegate.sources.embedded import decode_json
 from servegate.sources.located import Path, get_path
 
 rules = RuleSet("ml-apps")
@@ -666,7 +666,7 @@ def _jupyter_config(c: Container) -> tuple[_FileOption | None, bool]:
         lines = file.text.splitlines()
         if file.path.endswith(".json"):
             try:
-                data = json.loads(file.text)
+                data = decode_json(file.text)
             except ValueError:
                 continue
             for section in ("ServerApp", "NotebookApp", "IdentityProvider"):
@@ -954,7 +954,7 @@ def _kv_config(c: Container) -> tuple[_Flag, dict | None] | None:
     if flag is None or flag.value is None:
         return None
     try:
-        data = json.loads(flag.value)
+        data = decode_json(flag.value)
     except ValueError:
         data = None
     return flag, data if isinstance(data, dict) else None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -18,6 +17,7 @@ from servegate.model.k8s import Inventory, K8sObject
 from servegate.model.servers import identify
 from servegate.model.workloads import Container, PodSpec, pod_specs
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
+from servegate.sources.embedded import decode_json
 from servegate.sources.located import Path, get_path
 
 rules = RuleSet("secrets")
@@ -337,7 +337,7 @@ def _json_credentials(text: str) -> str | None:
     if "{" not in text:
         return None
     try:
-        data = json.loads(text)
+        data = decode_json(text)
     except ValueError:
         return None
     if not isinstance(data, dict):

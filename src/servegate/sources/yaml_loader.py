@@ -385,13 +385,6 @@ def load_documents(text: str, wanted: DocumentFilter | None = None) -> tuple[lis
     return _load(_LocatingLoader(text), text, wanted, positions)
 
 
-def load_embedded(text: str) -> Any:
-    """The one document of YAML embedded in a value (a Ray Serve config string, Helm values in Terraform), with the
-    guards files get: invalid YAML, several documents, an alias bomb or a recursive alias all give None."""
-    documents, error = load_documents(text)
-    return documents[0].data if error is None and len(documents) == 1 else None
-
-
 def load_json_documents(text: str, wanted: DocumentFilter | None = None) -> tuple[list[Document], LoadError | None]:
     """JSON through the YAML parser, which gives positions; JSON tabs are plain whitespace."""
     parsed = text.replace("\t", " ")

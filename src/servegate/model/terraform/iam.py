@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from servegate.model.terraform.values import Unknown, is_known
+from servegate.sources.embedded import decode_json
 
 if TYPE_CHECKING:
     from servegate.model.terraform.config import TfResource
@@ -97,7 +98,7 @@ def parse_policy(document: Any) -> list[Statement] | Unknown:
         document = document.partial
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = decode_json(document)
         except ValueError:
             return Unknown("policy is not valid JSON")
     if not isinstance(document, dict) or isinstance(document.get("Statement"), Unknown):
@@ -158,7 +159,10 @@ def complete_data_source(resource: TfResource) -> None:
     document = _document_from_blocks(resource)
     merged: list = []
     for source in resource.values.get("source_policy_documents") or []:
-        parsed = json.loads(source) if isinstance(source, str) and is_known(source) else None
+        try:
+            parsed = decode_json(source) if isinstance(source, str) and is_known(source) else None
+        except ValueError:
+            parsed = None
         if not isinstance(parsed, dict):
             resource.values["json"] = Unknown("a source policy document is not known")
             return
