@@ -23,8 +23,8 @@ from servegate.model.mounts import mounted_files, parse_properties
 from servegate.model.servers import identify
 from servegate.model.workloads import Container, PodSpec, pod_specs
 from servegate.rules.base import Hit, RelatedHit, RuleSet, Scope
-from servegate.sources.located import Path, get_path
 from servegate.sources.embedded import load_embedded
+from servegate.sources.located import Path, get_path
 
 rules = RuleSet("artifacts")
 
