@@ -401,6 +401,20 @@ def test_remote_resources_are_refused_before_building(tmp_path: Path, monkeypatc
     assert _where(result) == {("MLS-NET-001", BASE, 24)}
 
 
+def test_an_overlay_reading_a_file_over_the_size_limit_is_not_built(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    # Kustomize would read the file whole and a generator would copy it into the output the scan parses.
+    _overlay(tmp_path, "configMapGenerator:\n- name: weights\n  files:\n  - weights.bin\n")
+    (tmp_path / "overlay" / "weights.bin").write_bytes(b"\0" * 5_000)
+    monkeypatch.setattr(kustomize.subprocess, "run", lambda *a, **k: pytest.fail("the builder must not run"))
+    result = scan([tmp_path], ScanOptions(rules=select_rules(("MLS-NET-001",)), max_file_size=4_096))
+    assert [(e.file, e.message) for e in result.errors] == [(
+        "overlay/kustomization.yaml",
+        "Kustomize overlay not built: overlay/kustomization.yaml names `weights.bin`, 5,000 bytes, over the "
+        "4,096-byte limit (--max-file-size); its files were scanned as plain YAML")]
+    assert _where(result) == {("MLS-NET-001", BASE, 24)}
+
+
 def test_a_failing_build_is_reported_and_the_files_read_as_plain_yaml(tmp_path: Path):
     _overlay(tmp_path, "patches:\n- path: patch.yaml\n")  # a patch for an object the base does not have
     (tmp_path / "overlay" / "patch.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"

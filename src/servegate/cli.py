@@ -40,7 +40,7 @@ def _add_scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stdin-name", default="stdin.yaml", metavar="NAME",
                         help="the name findings give to manifests read from standard input")
     parser.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
-                        help="refuse files larger than this (default: 20 MiB)")
+                        help="refuse files larger than this, and overlays that read one (default: 20 MiB)")
     parser.add_argument("--follow-links", action="store_true", help="follow symbolic links leaving the scan root")
     parser.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N",
                         help="processes evaluating the rules (default: one per core on large scans; the report "

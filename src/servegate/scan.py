@@ -237,7 +237,7 @@ def _start_rendering(root: Path, files: list[SourceFile], options: ScanOptions) 
         return None
     from servegate.render import start_rendering
 
-    return start_rendering(root, files, options.render)
+    return start_rendering(root, files, dataclasses.replace(options.render, max_file_size=options.max_file_size))
 
 
 def _finish_rendering(pending: PendingRendering | None, objects_by_file: dict[str, list[K8sObject]],

@@ -33,6 +33,7 @@ class RenderOptions:
     helm_values: tuple[Path, ...] = ()  # -f files, applied in order to every chart of the scan
     helm_set: tuple[str, ...] = ()  # --set expressions, applied after the values files
     skip_render: bool = False  # scan without rendering: chart templates skipped, overlays read as plain YAML
+    max_file_size: int | None = None  # bytes: an overlay naming a larger file is not built (the scan's limit)
 
 
 @dataclass

@@ -190,9 +190,12 @@ class _Tree:
     remote: list[tuple[Kustomization, str]] = field(default_factory=list)
     folders: set[Path] = field(default_factory=set)  # of its Kustomizations
     missing: list[tuple[Kustomization, str, str]] = field(default_factory=list)  # (where, entry, why): fails
+    oversized: list[tuple[Kustomization, str, int]] = field(default_factory=list)  # (where, entry, bytes)
 
 
-def _walk(context: _Context, top: Kustomization) -> _Tree:
+def _walk(context: _Context, top: Kustomization, max_file_size: int | None) -> _Tree:
+    """The tree of a build. Files larger than ``max_file_size`` are listed in ``oversized``: Kustomize would read
+    them whole, and a generator would put them in the output the scan parses (a 60 MB file took 15 s and 1.2 GB)."""
     tree = _Tree()
     seen = tree.folders
     pending = [top]
@@ -216,11 +219,25 @@ def _walk(context: _Context, top: Kustomization) -> _Tree:
                         tree.missing.append((current, local, "a folder without a readable kustomization file"))
                 elif target.is_file():
                     tree.files.add(target)
+                    _check_size(tree, current, local, target, max_file_size)
                 else:
                     tree.missing.append((current, local, "no such file or folder"))
-        tree.missing.extend((current, name, "no such file") for name in _generator_sources(current)
-                            if not (current.folder / name).is_file())
+        for name in _generator_sources(current):
+            source = current.folder / name
+            if source.is_file():
+                _check_size(tree, current, name, source, max_file_size)
+            else:
+                tree.missing.append((current, name, "no such file"))
     return tree
+
+
+def _check_size(tree: _Tree, where: Kustomization, entry: str, path: Path, limit: int | None) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # Kustomize reports what it cannot read
+    if limit is not None and size > limit:
+        tree.oversized.append((where, entry, size))
 
 
 def _generator_sources(kustomization: Kustomization) -> list[str]:
@@ -284,7 +301,7 @@ class BuiltOverlays:
                     rendering.errors.append(InputError(k.display, 0, f"Kustomize overlay not built, its files were "
                                                                      f"scanned as plain YAML: {INSTALL_HINT}"))
             return
-        trees = {k.folder: _walk(context, k) for k in tops}
+        trees = {k.folder: _walk(context, k, options.max_file_size) for k in tops}
         buildable = []
         for k in tops:
             if trees[k.folder].remote:
@@ -297,6 +314,12 @@ class BuiltOverlays:
                 rendering.errors.append(InputError(
                     k.display, 0, f"Kustomize cannot build the overlay: {where.display} names `{entry}` ({why}; a "
                                   "generated file?); its files were scanned as plain YAML"))
+            elif trees[k.folder].oversized:
+                where, entry, size = trees[k.folder].oversized[0]
+                rendering.errors.append(InputError(
+                    k.display, 0, f"Kustomize overlay not built: {where.display} names `{entry}`, {size:,} bytes, "
+                                  f"over the {options.max_file_size:,}-byte limit (--max-file-size); its files were "
+                                  "scanned as plain YAML"))
             else:
                 buildable.append(k)
         schemas = {k.folder: _schema_for(context, trees[k.folder]) for k in buildable}
