@@ -21,7 +21,8 @@ overlay is built exactly as written and every object says which file defined it 
 Kustomizations patched it; those two annotations are removed before the rules see the objects. The wrapper also
 names a light copy of Kustomize's Kubernetes schema, which strategic-merge patches read (``patch_schema``).
 Kustomize never reaches the network here: overlays that load anything remote are refused before the
-build (so are overlays that read a file over the scan's ``--max-file-size``), and the builder runs with proxies pointing at a closed local port and git limited to local files.
+build (so are overlays that read a file over the scan's ``--max-file-size``), and the builder runs with
+proxies pointing at a closed local port and git limited to local files.
 
 CRD-light mirror: operator repos hold megabytes of CustomResourceDefinition schemas, which Kustomize parses
 and servegate never reads (their documents are blanked before the output is parsed). So each scan first
