@@ -44,6 +44,7 @@ import functools
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -218,27 +219,28 @@ def _walk(context: _Context, top: Kustomization, max_file_size: int | None) -> _
                         pending.append(inner)
                     elif key in ("resources", "bases", "components"):
                         tree.missing.append((current, local, "a folder without a readable kustomization file"))
-                elif target.is_file():
+                elif (size := _file_size(target)) is not None:
                     tree.files.add(target)
-                    _check_size(tree, current, local, target, max_file_size)
+                    if max_file_size is not None and size > max_file_size:
+                        tree.oversized.append((current, local, size))
                 else:
                     tree.missing.append((current, local, "no such file or folder"))
         for name in _generator_sources(current):
-            source = current.folder / name
-            if source.is_file():
-                _check_size(tree, current, name, source, max_file_size)
-            else:
+            size = _file_size(current.folder / name)
+            if size is None:
                 tree.missing.append((current, name, "no such file"))
+            elif max_file_size is not None and size > max_file_size:
+                tree.oversized.append((current, name, size))
     return tree
 
 
-def _check_size(tree: _Tree, where: Kustomization, entry: str, path: Path, limit: int | None) -> None:
+def _file_size(path: Path) -> int | None:
+    """The size of a regular file (one stat for whether it is one and how large), None when there is none."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError:
-        return  # Kustomize reports what it cannot read
-    if limit is not None and size > limit:
-        tree.oversized.append((where, entry, size))
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _generator_sources(kustomization: Kustomization) -> list[str]:

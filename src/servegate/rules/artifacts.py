@@ -10,7 +10,6 @@ Ray Serve LLM ``model_source`` in a RayService ``serveConfigV2``.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -237,15 +236,9 @@ def _seldon_graph(obj: K8sObject, node: Any, path: Path) -> Iterator[ModelRef]:
         yield from _seldon_graph(obj, child, path + ("children", i))
 
 
-@functools.lru_cache(maxsize=64)
-def _serve_config(text: str) -> Any:
-    """A RayService's config string, read once for every rule that asks (an alias bomb in it reads as None)."""
-    return load_embedded(text)
-
-
 def _serve_config_refs(obj: K8sObject, path: Path, text: str) -> Iterator[ModelRef]:
     """Ray Serve LLM ``model_loading_config.model_source`` (or ``model_id``) in a RayService config string."""
-    config = _serve_config(text)
+    config = load_embedded(text)  # an alias bomb in it reads as None
     lines = text.splitlines()
 
     def walk(node: Any) -> Iterator[dict]:
