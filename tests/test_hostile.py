@@ -388,9 +388,13 @@ def test_the_scan_restores_the_collector():
 def test_nothing_keeps_a_scans_model_once_its_result_is_dropped():
     """Indexes rules share live in the scan's inventories (``memo``), never in a rule module, where the last
     scan's whole model would stay in memory: in the admission webhook, the last request's."""
-    result = scan([EXAMPLES])  # Terraform and Kubernetes: both layers' rules and their indexes run
+    azure = Path(__file__).parent / "fixtures" / "rules" / "MLS-ART-001-AZ"  # Azure's rules index storage too
+    result = scan([EXAMPLES, azure])  # Terraform and Kubernetes: both layers' rules and their indexes run
     inventory = result.inventory
+    assert {f.rule_id for f in result.findings} >= {"MLS-ART-001-AZ", "MLS-SRV-001"}
     pod = weakref.ref(next(p for obj in inventory.objects for p in pod_specs(obj, inventory)))
+    resource = weakref.ref(next(r for r in inventory.terraform.resources if r.type == "azurerm_storage_container"))
     del result, inventory
     gc.collect()
     assert pod() is None
+    assert resource() is None

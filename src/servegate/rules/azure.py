@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -322,7 +321,8 @@ class _Links:
     """Per-inventory indexes: resources by module and name, by address, and diagnostic-setting targets."""
 
     def __init__(self, inventory: TfInventory) -> None:
-        self.inventory = inventory
+        self.resources = inventory.resources  # not the inventory: it keeps this in its memo
+        self.storage_accounts = inventory.of_type(STORAGE)
         self.by_name: dict[tuple[int, str, str, str], list[TfResource]] = {}
         self.by_address: dict[tuple[int, str], TfResource] = {}  # (root module, address): addresses repeat
         for r in inventory.resources:
@@ -341,14 +341,8 @@ class _Links:
                 self.unresolved_diagnostics.append(diag)
 
 
-_LINKS: "weakref.WeakKeyDictionary[TfInventory, _Links]" = weakref.WeakKeyDictionary()
-
-
 def links(inventory: TfInventory) -> _Links:
-    found = _LINKS.get(inventory)
-    if found is None:
-        found = _LINKS[inventory] = _Links(inventory)
-    return found
+    return inventory.memo(("azure-links",), lambda: _Links(inventory))
 
 
 def _resolve(resource: TfResource, root: str, steps: tuple[str, ...], index: _Links, depth: int = 0
@@ -553,7 +547,7 @@ def _storage_account_of_container(container: TfResource, index: _Links) -> TfRes
     name = container.values.get("storage_account_name")
     if isinstance(name, str):
         root = root_module(container)
-        for account in index.inventory.of_type(STORAGE):
+        for account in index.storage_accounts:
             if account.values.get("name") == name and root_module(account) is root:
                 return account
     return None
@@ -614,14 +608,8 @@ class _ModelStorage:
         return self.reasons.get(id(resource))
 
 
-_MODEL_STORAGE: "weakref.WeakKeyDictionary[TfInventory, _ModelStorage]" = weakref.WeakKeyDictionary()
-
-
 def model_storage(inventory: TfInventory) -> _ModelStorage:
-    found = _MODEL_STORAGE.get(inventory)
-    if found is None:
-        found = _MODEL_STORAGE[inventory] = _ModelStorage(inventory)
-    return found
+    return inventory.memo(("azure-model-storage",), lambda: _ModelStorage(inventory))
 
 
 # ================================================================================================
@@ -1064,7 +1052,7 @@ def _identity_owner(resource: TfResource, index: _Links) -> list[tuple[TfResourc
 def _identity_users(identity: TfResource, index: _Links) -> list[TfResource]:
     """Resources that attach a user-assigned identity (``identity { identity_ids = [...] }``)."""
     users = []
-    for r in index.inventory.resources:
+    for r in index.resources:
         for i, _ in enumerate(_blocks(r, "identity")):
             if identity in targets_of(r, ("identity", i, "identity_ids"), index) and r not in users:
                 users.append(r)
