@@ -145,3 +145,19 @@ def test_a_kubernetes_scan_does_not_import_the_terraform_families(tmp_path):
                                                                    "cloud_network"}
     report = json.loads((tmp_path / "out.json").read_text())
     assert report["summary"]["rules"] == len(rules_for({KUBERNETES}))
+
+
+def test_the_command_flushes_its_report_and_keeps_its_exit_code_when_it_ends_without_freeing(tmp_path):
+    """``servegate`` ends with ``os._exit`` after a scan (``cli.run``): the report to a pipe must still arrive
+    whole, and the exit code must be the scan's."""
+    (tmp_path / "pod.yaml").write_text(POD)
+    (tmp_path / "broken.yaml").write_text("a: [\n")
+    done = subprocess.run([sys.executable, "-m", "servegate", "scan", str(tmp_path), "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2  # a file that cannot be parsed fails the run
+    report = json.loads(done.stdout)
+    assert ("MLS-K8S-001", "pod.yaml", 8) in {(f["rule_id"], Path(f["file"]).name, f["line"]) for f in report["findings"]}
+    assert [(e["file"], e["line"]) for e in report["errors"]] == [("broken.yaml", 2)]
+    clean = subprocess.run([sys.executable, "-m", "servegate", "scan", str(tmp_path / "pod.yaml"), "--format",
+                            "sarif"], capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 1 and json.loads(clean.stdout)["runs"][0]["results"]

@@ -1,3 +1,3 @@
-from servegate.cli import main
+from servegate.cli import run
 
-raise SystemExit(main())
+run()
