@@ -156,7 +156,8 @@ def test_the_command_flushes_its_report_and_keeps_its_exit_code_when_it_ends_wit
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2  # a file that cannot be parsed fails the run
     report = json.loads(done.stdout)
-    assert ("MLS-K8S-001", "pod.yaml", 8) in {(f["rule_id"], Path(f["file"]).name, f["line"]) for f in report["findings"]}
+    found = {(f["rule_id"], Path(f["file"]).name, f["line"]) for f in report["findings"]}
+    assert ("MLS-K8S-001", "pod.yaml", 8) in found
     assert [(e["file"], e["line"]) for e in report["errors"]] == [("broken.yaml", 2)]
     clean = subprocess.run([sys.executable, "-m", "servegate", "scan", str(tmp_path / "pod.yaml"), "--format",
                             "sarif"], capture_output=True, text=True, timeout=120)
