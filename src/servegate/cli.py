@@ -366,6 +366,8 @@ def _scan_and_report(args: argparse.Namespace) -> int:
         sys.stdout.write(report)
     code = exit_code(result, fail_on or Severity.LOW, args.fail_on_error)
     if args.exit_when_done:
+        if options.policies is not None:
+            options.policies.close()  # its worker process: exit handlers do not run after os._exit
         _exit_now(code)  # with ``result`` still referenced, so nothing of it is freed
     return code
 
