@@ -220,13 +220,22 @@ class Inventory(Memo):
         """How surely two objects of a repository are deployed together (0: no reason to think so)."""
         if obj.file == other.file:
             return 4
-        if posixpath.dirname(obj.file) == posixpath.dirname(other.file):
+        # Asked for every pod and each account, binding or policy near it: a pair of files is worked out once.
+        known = self.memo(("deployed-together",), dict)
+        pair = (obj.file, other.file)
+        if pair not in known:
+            known[pair] = self._files_deployed_together(obj.file, other.file)
+        return known[pair]
+
+    def _files_deployed_together(self, file: str, other: str) -> int:
+        folder = posixpath.dirname(file)
+        if folder == posixpath.dirname(other):
             return 3
-        nearest = self.kustomize.nearest(obj.file)
-        if nearest is not None and self.kustomize.reaches(nearest, other.file):
+        nearest = self.kustomize.nearest(file)
+        if nearest is not None and self.kustomize.reaches(nearest, other):
             return 2
-        level = posixpath.dirname(obj.file).count("/") + 1 if posixpath.dirname(obj.file) else 0
-        if level >= 2 and _shared_folders(obj.file, other.file) >= level - 1:  # config/manager and config/rbac
+        level = folder.count("/") + 1 if folder else 0
+        if level >= 2 and _shared_folders(file, other) >= level - 1:  # config/manager and config/rbac
             return 1
         return 0
 

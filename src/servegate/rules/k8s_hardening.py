@@ -12,6 +12,7 @@ container, which is checked on its own). Settings they do contain are still chec
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from typing import Any, Iterator
 
 from servegate.findings import Confidence, Severity
@@ -475,13 +476,23 @@ def _same_namespace(a: Any, b: Any) -> bool:
 
 
 def _binding_of(account: K8sObject, inventory: Inventory) -> K8sObject | None:
+    subjects = inventory.memo(("service-account-subjects",), lambda: _service_account_subjects(inventory))
+    for binding, subject in subjects.get(account.name, ()):
+        if _same_namespace(subject.get("namespace") or binding.namespace, account.namespace):
+            return binding
+    return None
+
+
+def _service_account_subjects(inventory: Inventory) -> dict[str, list[tuple[K8sObject, dict]]]:
+    """Each ServiceAccount subject of the scan's bindings by account name, in inventory order: looking through
+    every binding for every pod grows with the square of a monorepo."""
+    found: dict[str, list[tuple[K8sObject, dict]]] = defaultdict(list)
     for binding in inventory.of_kind("RoleBinding", "ClusterRoleBinding"):
         for subject in _as_list(binding.get("subjects")):
             if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and \
-                    subject.get("name") == account.name and \
-                    _same_namespace(subject.get("namespace") or binding.namespace, account.namespace):
-                return binding
-    return None
+                    isinstance(subject.get("name"), str):
+                found[subject["name"]].append((binding, subject))
+    return found
 
 
 @rules.rule(
