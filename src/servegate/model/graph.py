@@ -492,16 +492,16 @@ class ResourceGraph:
         found = []
         for policy_ns in dict.fromkeys((namespace, ISTIO_ROOT_NAMESPACE)):
             policies = self.policies(kind, policy_ns)
+            selectors = self.memo(("istio-selectors", kind, policy_ns), lambda: _workload_selectors(policies))
             for policy in self._maybe_linked(pod.obj, kind, policies) if policy_ns == namespace else policies:
-                if policy.get("spec", "targetRef") is not None or policy.get("spec", "targetRefs") is not None:
+                selector = selectors.get(id(policy), _NOT_FOR_WORKLOADS)
+                if selector is _NOT_FOR_WORKLOADS:
                     continue
                 if policy_ns == namespace and not self.linked(policy, pod.obj):
                     continue
-                selector = policy.get("spec", "selector")
                 if selector is None:
                     found.append(policy)
-                elif isinstance(selector, dict) and selects(_stringified(selector), labels) and \
-                        (policy_ns == namespace or kind != "PeerAuthentication"):
+                elif selects(selector, labels) and (policy_ns == namespace or kind != "PeerAuthentication"):
                     found.append(policy)
         return found
 
@@ -880,6 +880,23 @@ def _opens(rule: Any, key: str) -> bool:
         if key == "from" and peer.get("namespaceSelector") == {} and not peer.get("podSelector"):
             return True
     return False
+
+
+_NOT_FOR_WORKLOADS = object()
+
+
+def _workload_selectors(policies: list[K8sObject]) -> dict[int, dict | None]:
+    """For each Istio policy that applies by workload selector (no ``targetRef``): its selector, values as
+    strings, or None when it has none and covers its whole namespace. Policies left out apply to no pod (a
+    target reference, a selector that is not a mapping). Worked out once per namespace and kind, not per pod."""
+    found: dict[int, dict | None] = {}
+    for policy in policies:
+        if policy.get("spec", "targetRef") is not None or policy.get("spec", "targetRefs") is not None:
+            continue
+        selector = policy.get("spec", "selector")
+        if selector is None or isinstance(selector, dict):
+            found[id(policy)] = None if selector is None else _stringified(selector)
+    return found
 
 
 def _stringified(selector: dict) -> dict:
