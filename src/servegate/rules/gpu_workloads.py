@@ -833,8 +833,10 @@ def model_server_root(c: Container) -> Iterator[Hit]:
 
 def _bindings_of(pod: PodSpec) -> list[K8sObject]:
     """Bindings naming the pod's service account, groups included (the resource graph's G-01 walk)."""
-    if not pod.inventory.of_kind("RoleBinding", "ClusterRoleBinding"):
-        return []  # no need to build the graph (for a lone object at admission, it would be most of the work)
+    # No binding, no graph to build (for a lone object at admission, it would be most of the work). One kind at
+    # a time: asking for both would build a list of every binding, for every pod.
+    if not (pod.inventory.of_kind("RoleBinding") or pod.inventory.of_kind("ClusterRoleBinding")):
+        return []
     return pod.inventory.graph.bindings(pod)
 
 
