@@ -194,6 +194,48 @@ def test_network_policy_coverage_and_istio_policies(tmp_path):
     assert {r.authenticated for r in graph.reach(pod)} == {"Istio AuthorizationPolicy/ml/require-jwt"}
 
 
+WORKLOAD_POLICIES = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: whole-namespace, namespace: ml}
+spec: {action: ALLOW}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: gateway-only, namespace: ml}
+spec: {targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: edge}]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: not-a-selector, namespace: ml}
+spec: {selector: [app, triton]}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: other-app, namespace: ml}
+spec: {selector: {matchLabels: {app: vllm}}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: mesh-triton, namespace: istio-system}
+spec: {selector: {matchLabels: {app: triton}}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: mesh-gateway, namespace: istio-system}
+spec: {targetRef: {kind: Gateway, group: gateway.networking.k8s.io, name: edge}}
+"""
+
+
+def test_istio_policies_apply_by_workload_selector_only(tmp_path):
+    # Worked out once per namespace and kind (``_workload_selectors``), then matched against each pod's labels.
+    graph = graph_of(tmp_path, {"serving.yaml": SERVING, "policies.yaml": POLICIES, "workload.yaml": WORKLOAD_POLICIES})
+    pod = pod_named(graph, "Deployment/ml/triton")
+    assert [p.ref for p in graph.istio_policies(pod, "AuthorizationPolicy")] == [
+        "AuthorizationPolicy/ml/require-jwt", "AuthorizationPolicy/ml/whole-namespace",
+        "AuthorizationPolicy/istio-system/mesh-triton"]
+
+
 ACCOUNTS = """\
 apiVersion: v1
 kind: ServiceAccount

@@ -1,13 +1,18 @@
-"""Typed views: pod specs of every workload kind, effective command lines and environments."""
+"""Typed views: pod specs of every workload kind, effective command lines and environments; the indexes rules
+share."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from servegate.findings import Confidence
 from servegate.model.k8s import Inventory, objects_in
 from servegate.model.mounts import mounted_files, parse_properties
 from servegate.model.servers import identify
 from servegate.model.workloads import pod_specs
+from servegate.scan import ScanOptions, scan, select_rules
 from servegate.sources.yaml_loader import load_documents
 
 
@@ -178,3 +183,13 @@ def test_objects_near_one_include_every_object_deployed_with_it_either_way():
     manager = next(o for o in objects if o.file == "repo/config/manager/m.yaml")
     assert {o.file for o in inventory.near(manager, "ConfigMap")} >= {"repo/config/rbac/r.yaml"}
     assert "elsewhere/z.yaml" not in {o.file for o in inventory.near(manager, "ConfigMap")}
+
+
+def test_a_bound_account_names_the_binding_of_its_own_namespace():
+    # KUBE-015 finds the account's binding through an index of ServiceAccount subjects: the binding of another
+    # namespace and a User subject of the same name must not be taken for it.
+    fixture = Path(__file__).parent / "fixtures" / "rules" / "KUBE-015" / "fail_token_automount.yaml"
+    result = scan([fixture], ScanOptions(rules=select_rules(("KUBE-015",))))
+    (bound,) = [f for f in result.findings if f.resource == "ServiceAccount/ml/trainer"]
+    assert (bound.rule_id, bound.location.line, bound.confidence) == ("KUBE-015", 60, Confidence.LOW)
+    assert "RoleBinding/ml/trainer-reads grants it a role" in bound.message
