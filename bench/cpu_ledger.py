@@ -34,8 +34,6 @@ class _Builds:
     """A stand-in for ``subprocess`` inside the Kustomize module: runs each build as ``subprocess.run``
     would, and records its CPU time from ``wait4``."""
 
-    DEVNULL, PIPE, TimeoutExpired = subprocess.DEVNULL, subprocess.PIPE, subprocess.TimeoutExpired
-
     def __init__(self) -> None:
         self.cpu: list[float] = []
         self.lock = threading.Lock()
@@ -43,20 +41,18 @@ class _Builds:
     def run(self, command, *, capture_output, text, timeout, env, stdin, cwd):  # noqa: ANN001 - as subprocess.run
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text, env=env,
                                    stdin=stdin, cwd=cwd)
-        output: dict[str, str] = {}
-        readers = [threading.Thread(target=lambda name=name, stream=stream: output.__setitem__(name, stream.read()))
-                   for name, stream in (("stdout", process.stdout), ("stderr", process.stderr))]
-        for reader in readers:  # both pipes drain while this thread waits for the process itself
-            reader.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))
+        reader.start()  # stderr drains while stdout is read here, until the build ends
+        output = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)  # reaped here, with its own usage (communicate would lose it)
         process.returncode = os.waitstatus_to_exitcode(status)
-        for reader in readers:
-            reader.join()
+        reader.join()
         process.stdout.close()
         process.stderr.close()
         with self.lock:
             self.cpu.append(usage.ru_utime + usage.ru_stime)
-        return subprocess.CompletedProcess(command, process.returncode, output["stdout"], output["stderr"])
+        return subprocess.CompletedProcess(command, process.returncode, output, errors[0])
 
 
 def start_cost(tool: list[str], starts: int) -> float:
@@ -94,8 +90,8 @@ def main() -> None:
     if tool is None:
         sys.exit("no Kustomize builder: pip install 'servegate[kustomize]'")
     builds = _Builds()
-    kustomize.subprocess = types.SimpleNamespace(run=builds.run, DEVNULL=builds.DEVNULL,
-                                                 TimeoutExpired=builds.TimeoutExpired)
+    kustomize.subprocess = types.SimpleNamespace(run=builds.run, DEVNULL=subprocess.DEVNULL,
+                                                 TimeoutExpired=subprocess.TimeoutExpired)
     print(f"calibration {calibration_ms()} ms (about 115 at this project's machine's normal speed)")
     own, children, started = _own_cpu(), _children_cpu(), time.perf_counter()
     result = scan([args.folder])
