@@ -21,6 +21,7 @@ from servegate.model.cloud import (
     CloudIndex, IdentityLink, Permission, Store, StoreAccess, annotation_identities, parse_storage_uri,
 )
 from servegate.model.k8s import Inventory, K8sObject
+from servegate.model.memo import Memo
 from servegate.model.network import selects
 from servegate.model.rbac import Named, RbacGrant, RbacIndex
 from servegate.model.routes import (
@@ -172,7 +173,7 @@ def requires_principal(policy: K8sObject) -> bool:
     return all(demands(r) for r in rules)
 
 
-class ResourceGraph:
+class ResourceGraph(Memo):
     """Every edge of the scan, and the walks rules ask for. Build with ``ResourceGraph.build``."""
 
     def __init__(self, inventory: Inventory, terraform: TfInventory | None = None) -> None:
@@ -193,7 +194,7 @@ class ResourceGraph:
         self._routes_by_service: dict[tuple[str, str], list[Route]] = defaultdict(list)
         self.routes: list[Route] = []
         self._policies: dict[str, dict[str, list[K8sObject]]] = defaultdict(lambda: defaultdict(list))
-        self._memo: dict[tuple, Any] = {}
+        self._memo: dict[tuple, Any] = {}  # see Memo: the graph holds the scan's state, so rules need not
         self.model_locations: list[ModelLocation] = []
 
     @classmethod
@@ -780,13 +781,6 @@ class ResourceGraph:
         return [c for c in candidates if c in targets]
 
     # -- edges ----------------------------------------------------------------------------------------
-    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """A value derived from the graph, computed once per scan: the graph holds the scan's state, so rules
-        need not."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
     def _edge(self, kind: EdgeKind, source: Any, target: Any, via: Any, path: Path = (), note: str = "") -> None:
         self.edges.append(Edge(kind, source, target, via, path, note))
 

@@ -1,4 +1,4 @@
-"""Values derived from a scan's inventory, kept with it."""
+"""Values derived from a scan's inventories and resource graph, kept with them."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from typing import Any, Callable, Hashable
 
 
 class Memo:
-    """What rules share about an inventory (an index of it, or what one of its objects yields), computed once and
-    kept in the inventory itself, never in a rule module, where it would keep the last scan's model alive."""
+    """What rules share about an inventory or the graph (an index of it, or what one of its objects yields), computed
+    once and kept in the inventory or graph itself, never in a rule module, where it would keep the last scan's
+    model alive."""
 
     __slots__ = ()
-    _memo: dict[Hashable, Any]  # set by the inventory
+    _memo: dict[Hashable, Any]  # set by the class
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
